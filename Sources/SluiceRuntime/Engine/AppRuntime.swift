@@ -1,0 +1,313 @@
+import SluiceCore
+import SluiceQL
+
+/// A deployed Siddhi app: the embedding API that the CLI, the server and the tests use.
+///
+/// Feed it with `send(_:to:)` and `advanceTime(to:)`; results arrive at the callbacks registered
+/// with `addCallback(stream:_:)`, synchronously and in emission order. The runtime never reads the
+/// wall clock: time is the latest event timestamp or tick fed in, so the same input always gives
+/// the same output. One thread owns a runtime at a time.
+public final class AppRuntime {
+    public let app: SiddhiApp
+    public let name: String
+    let context: ExecutionContext
+    let scheduler: Scheduler
+    let global = GlobalResolver()
+    private var stateful: [Snapshottable] = []
+    private var windows: [WindowProcessor] = []
+    private var rateLimiters: [RateLimiter] = []
+    private var partitions: [PartitionRuntime] = []
+    /// The input streams, as `define stream` declared them, in order.
+    public private(set) var definedStreams: [StreamSchema] = []
+
+    /// Parses and deploys an app. Errors carry the line and column of the offending token.
+    public convenience init(source: String) throws(Diagnostic) {
+        try self.init(app: SiddhiParser.parse(source))
+    }
+
+    public init(app: SiddhiApp) throws(Diagnostic) {
+        self.app = app
+        self.name = app.name ?? "SiddhiApp"
+        context = ExecutionContext(seed: stableHash(name))
+        scheduler = Scheduler(context: context)
+        try deploy()
+    }
+
+    // MARK: Deploy
+
+    private func deploy() throws(Diagnostic) {
+        for definition in app.definitions {
+            switch definition {
+            case .stream(let s):
+                try checkNew(s.name)
+                var seen = Set<String>()
+                for a in s.attributes where !seen.insert(a.name).inserted {
+                    throw Diagnostic("attribute '\(a.name)' is defined twice in '\(s.name.name)'", at: a.range)
+                }
+                let schema = StreamSchema(name: s.name.name, attributes: s.attributes.map { .init(name: $0.name, type: $0.type) })
+                _ = global.define(schema)
+                definedStreams.append(schema)
+            case .window(let w):
+                try checkNew(w.name)
+                let named = try NamedWindow(definition: w, context: context, scheduler: scheduler)
+                global.windows[w.name.name] = named
+                windows.append(named.window)
+                stateful.append(named.window)
+            case .table(let t):
+                throw Diagnostic("tables are not supported yet: '\(t.name.name)'", at: t.name.range)
+            case .trigger(let t):
+                throw Diagnostic("triggers are not supported yet: '\(t.name.name)'", at: t.name.range)
+            case .aggregation(let a):
+                throw Diagnostic("incremental aggregations are not supported yet: '\(a.name.name)'", at: a.name.range)
+            case .function(let f):
+                throw Diagnostic("script functions are not supported yet: '\(f.name.name)'", at: f.name.range)
+            }
+        }
+        // A query may read a stream that a later query defines by inserting into it: plan in
+        // passes until nothing more can be planned.
+        var pending = Array(app.executionElements.enumerated())
+        var planned: [(Int, () -> Void)] = []
+        while !pending.isEmpty {
+            var deferred: [(Int, ExecutionElement)] = []
+            var firstError: Diagnostic?
+            for (index, element) in pending {
+                do {
+                    try plan(element)
+                    planned.append((index, {}))
+                } catch let error {
+                    if isUndefinedStream(error), producedLater(by: pending.map(\.1), error: error) {
+                        deferred.append((index, element))
+                        if firstError == nil { firstError = error }
+                    } else {
+                        throw error
+                    }
+                }
+            }
+            if deferred.count == pending.count, let firstError { throw firstError }
+            pending = deferred
+        }
+    }
+
+    private func checkNew(_ id: Identifier) throws(Diagnostic) {
+        if global.streams[id.name] != nil || global.windows[id.name] != nil {
+            throw Diagnostic("'\(id.name)' is already defined", at: id.range)
+        }
+    }
+
+    private func isUndefinedStream(_ d: Diagnostic) -> Bool { d.message.hasSuffix("is not defined") && d.message.hasPrefix("stream ") }
+
+    private func producedLater(by elements: [ExecutionElement], error: Diagnostic) -> Bool {
+        let name = error.message.dropFirst("stream '".count).prefix { $0 != "'" }
+        func inserts(_ q: Query) -> Bool {
+            if case .insert(let t, false, _, _) = q.output { return t.name == name }
+            return false
+        }
+        return elements.contains { e in
+            switch e {
+            case .query(let q): inserts(q)
+            case .partition(let p): p.queries.contains(where: inserts)
+            }
+        }
+    }
+
+    private func plan(_ element: ExecutionElement) throws(Diagnostic) {
+        let planner = QueryPlanner(context: context, scheduler: scheduler)
+        switch element {
+        case .query(let q):
+            let p = try planner.plan(q, resolver: global)
+            stateful.append(contentsOf: p.stateful)
+            windows.append(contentsOf: p.windows)
+            rateLimiters.append(contentsOf: p.rateLimiters)
+        case .partition(let partition):
+            try planPartition(partition, planner: planner)
+        }
+    }
+
+    private func planPartition(_ partition: Partition, planner: QueryPlanner) throws(Diagnostic) {
+        var routers: [String: PartitionRuntime.Router] = [:]
+        for key in partition.keys {
+            let stream = key.stream
+            guard let junction = global.streams[stream.name] else {
+                throw Diagnostic("stream '\(stream.name)' is not defined", at: stream.range)
+            }
+            if routers[stream.name] != nil {
+                throw Diagnostic("stream '\(stream.name)' is partitioned twice", at: stream.range)
+            }
+            let compiler = ExpressionCompiler(scope: Scope(stream: stream.name, attributes: junction.schema.pairs), context: context)
+            switch key {
+            case .value(let e, _):
+                routers[stream.name] = .value(try compiler.compile(e))
+            case .range(let ranges, _):
+                var compiled: [(label: String, condition: CompiledExpression)] = []
+                for r in ranges { compiled.append((r.label, try compiler.compileCondition(r.condition, what: "a range partition"))) }
+                routers[stream.name] = .ranges(compiled)
+            }
+        }
+        let partitioned = Set(routers.keys)
+        let global = self.global
+        let context = self.context
+        let makeInstance = { (key: Value) throws(Diagnostic) -> PartitionInstance in
+            let instance = PartitionInstance(key: key, now: context.now)
+            let resolver = PartitionResolver(global: global, instance: instance, partitioned: partitioned)
+            for q in partition.queries { instance.queries.append(try planner.plan(q, resolver: resolver)) }
+            return instance
+        }
+        // Build one copy now so that errors surface at deploy time and output streams get defined.
+        let probe = try makeInstance(.null)
+        probe.tearDown()
+
+        var purge: (Int64, Int64)?
+        if let a = partition.annotations.first(where: { $0.name.lowercased() == "purge" }),
+           (a.value("enable") ?? "true").lowercased() == "true" {
+            let interval = try Self.duration(a, "interval", default: nil)
+            let idle = try Self.duration(a, "idle.period", default: nil)
+            purge = (interval, idle)
+        }
+        let runtime = PartitionRuntime(partition: partition, routers: routers, global: global.streams, context: context,
+                                       scheduler: scheduler, purge: purge, makeInstance: makeInstance)
+        partitions.append(runtime)
+        stateful.append(runtime)
+    }
+
+    /// Reads a duration annotation value such as '10 sec' or '1000'.
+    static func duration(_ a: Annotation, _ key: String, default value: Int64?) throws(Diagnostic) -> Int64 {
+        guard let text = a.value(key) else {
+            if let value { return value }
+            throw Diagnostic("@\(a.name) needs '\(key)'", at: a.range)
+        }
+        guard let e = try? SiddhiParser.parseExpression(text), case .constant(let c) = e.kind else {
+            throw Diagnostic("@\(a.name): '\(key)' must be a duration such as '10 sec', found '\(text)'", at: a.range)
+        }
+        switch c {
+        case .time(let ms): return ms
+        case .int(let v): return Int64(v)
+        case .long(let v): return v
+        default: throw Diagnostic("@\(a.name): '\(key)' must be a duration such as '10 sec', found '\(text)'", at: a.range)
+        }
+    }
+
+    // MARK: Feeding events
+
+    /// The engine clock: the latest timestamp or tick fed in.
+    public var now: Int64 { context.now }
+
+    /// The schema of a stream or named window, including streams defined by queries.
+    public func schema(of stream: String) -> StreamSchema? {
+        global.streams[stream]?.schema ?? global.windows[stream]?.input.schema
+    }
+
+    /// Every stream the app knows, defined or inferred, in the order they became known.
+    public var streams: [StreamSchema] { global.streamOrder.compactMap { global.streams[$0]?.schema } }
+
+    /// Sends one chunk of events. Timers due at or before the first event's timestamp fire first.
+    public func send(_ batch: EventBatch, to stream: String) throws(RuntimeError) {
+        let junction = try inputJunction(stream)
+        guard batch.types == junction.schema.types else {
+            throw RuntimeError("stream '\(stream)' takes (\(junction.schema.types.map(\.description).joined(separator: ", "))), "
+                               + "the batch has (\(batch.types.map(\.description).joined(separator: ", ")))")
+        }
+        guard let first = batch.timestamps.first else { return }
+        scheduler.advance(to: first)
+        if context.now < first { context.now = first }
+        junction.publish(batch)
+        if let last = batch.timestamps.last, last > context.now { context.now = last }
+    }
+
+    /// Moves the clock to `time` with no event, firing every timer due by then.
+    public func advanceTime(to time: Int64) {
+        scheduler.advance(to: time)
+    }
+
+    /// A handle for sending to one stream without looking it up each time.
+    public func inputHandler(for stream: String) throws(RuntimeError) -> InputHandler {
+        _ = try inputJunction(stream)
+        return InputHandler(runtime: self, stream: stream, schema: schema(of: stream)!)
+    }
+
+    private func inputJunction(_ stream: String) throws(RuntimeError) -> StreamJunction {
+        if let w = global.windows[stream] { return w.input }
+        guard let j = global.streams[stream] else { throw RuntimeError("stream '\(stream)' is not defined") }
+        return j
+    }
+
+    /// Calls `callback` with every chunk published on `stream` (an output, intermediate or input stream).
+    public func addCallback(stream: String, _ callback: @escaping (EventBatch) -> Void) throws(RuntimeError) {
+        if let w = global.windows[stream] {
+            w.output.subscribe(callback)
+            return
+        }
+        guard let j = global.streams[stream] else { throw RuntimeError("stream '\(stream)' is not defined") }
+        j.subscribe(callback)
+    }
+
+    // MARK: Snapshots
+
+    private static let magic: [UInt8] = Array("SLCSNAP".utf8)
+    static let snapshotVersion: UInt8 = 1
+
+    /// Every stateful operator's state, as a versioned binary blob.
+    public func snapshot() -> [UInt8] {
+        var w = StateWriter()
+        for b in Self.magic { w.write(b) }
+        w.write(Self.snapshotVersion)
+        w.write(fingerprint)
+        context.snapshot(into: &w)
+        for s in stateful { s.snapshot(into: &w) }
+        return w.bytes
+    }
+
+    /// Replaces this runtime's state with a snapshot of a runtime of the same app.
+    public func restore(_ bytes: [UInt8]) throws(RuntimeError) {
+        var r = StateReader(bytes)
+        do {
+            for b in Self.magic where try r.readUInt8() != b { throw SnapshotError("not a Sluice snapshot") }
+            let version = try r.readUInt8()
+            guard version == Self.snapshotVersion else { throw SnapshotError("snapshot version \(version) is not supported") }
+            guard try r.readUInt64() == fingerprint else { throw SnapshotError("the snapshot was taken from a different app") }
+            try context.restore(from: &r)
+            for s in stateful { try s.restore(from: &r) }
+            guard r.isAtEnd else { throw SnapshotError("trailing bytes after the snapshot") }
+        } catch let e as SnapshotError {
+            throw RuntimeError("cannot restore: \(e.description)")
+        } catch {
+            throw RuntimeError("cannot restore: \(error)")
+        }
+        scheduler.clear()
+        windows.forEach { $0.rearm() }
+        rateLimiters.forEach { $0.rearm() }
+        partitions.forEach {
+            $0.rearm()
+            $0.rearmInstances()
+        }
+    }
+
+    /// Identifies the app's structure, so a snapshot is never restored into a different app.
+    private var fingerprint: UInt64 { stableHash(String(describing: app.definitions) + String(describing: app.executionElements)) }
+}
+
+/// Sends events to one stream of a runtime.
+public struct InputHandler {
+    let runtime: AppRuntime
+    public let stream: String
+    public let schema: StreamSchema
+
+    public func send(_ batch: EventBatch) throws(RuntimeError) {
+        try runtime.send(batch, to: stream)
+    }
+
+    /// Sends one event (edges and tests; the hot path sends batches).
+    public func send(timestamp: Int64, values: [Value]) throws(RuntimeError) {
+        guard values.count == schema.attributes.count else {
+            throw RuntimeError("stream '\(stream)' has \(schema.attributes.count) attributes, the event has \(values.count)")
+        }
+        var batch = EventBatch(types: schema.types, capacity: 1)
+        batch.append(timestamp: timestamp, values: values)
+        try runtime.send(batch, to: stream)
+    }
+}
+
+/// An error while running an app (as opposed to a `Diagnostic` in its text).
+public struct RuntimeError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,96 @@
+import SluiceCore
+import SluiceQL
+
+/// Turns an expression tree into a column-at-a-time closure, checking names and types on the way.
+struct ExpressionCompiler {
+    var scope: Scope
+    let context: ExecutionContext
+    /// Compiles an aggregate call (`sum(x)`) where the selector allows one; nil elsewhere.
+    var aggregateHandler: ((FunctionCall, ExpressionCompiler) throws(Diagnostic) -> CompiledExpression)?
+    /// Where an aggregate is not allowed, say why.
+    var aggregateContext = "a filter"
+
+    init(scope: Scope, context: ExecutionContext) {
+        self.scope = scope
+        self.context = context
+    }
+
+    func compile(_ e: Expression) throws(Diagnostic) -> CompiledExpression {
+        switch e.kind {
+        case .constant(let c):
+            return Self.compileConstant(c)
+        case .variable(let v):
+            guard let entry = scope.lookup(v) else {
+                if let q = v.qualifier, !scope.knowsQualifier(q.name) {
+                    throw Diagnostic("unknown stream or alias '\(q.name)'", at: q.range)
+                }
+                throw Diagnostic("attribute '\(v.attribute.name)' is not defined\(v.qualifier.map { " in '\($0.name)'" } ?? "")",
+                                 at: v.attribute.range)
+            }
+            return .attribute(entry.index, type: entry.type)
+        case .negate(let inner):
+            let x = try compile(inner)
+            guard x.type.isNumeric else { throw Diagnostic("'-' cannot be applied to \(x.type)", at: e.range) }
+            return Arithmetic.negate(x)
+        case .not(let inner):
+            let x = try compileCondition(inner, what: "'not'")
+            return Logic.not(x)
+        case .arithmetic(let op, let l, let r):
+            let a = try compile(l)
+            let b = try compile(r)
+            guard let type = AttributeType.promote(a.type, b.type) else {
+                throw Diagnostic("'\(op.rawValue)' cannot be applied to \(a.type) and \(b.type)", at: e.range)
+            }
+            return fold(Arithmetic.compile(op, a, b, type: type))
+        case .comparison(let op, let l, let r):
+            let a = try compile(l)
+            let b = try compile(r)
+            return fold(try Comparison.compile(op, a, b, range: e.range))
+        case .and(let l, let r):
+            return fold(Logic.and(try compileCondition(l, what: "'and'"), try compileCondition(r, what: "'and'")))
+        case .or(let l, let r):
+            return fold(Logic.or(try compileCondition(l, what: "'or'"), try compileCondition(r, what: "'or'")))
+        case .isNull(let inner):
+            return Logic.isNull(try compile(inner))
+        case .streamIsNull(let id, _):
+            throw Diagnostic("'\(id.name) is null' needs a pattern or join, which this query is not", at: id.range)
+        case .inTable(_, let table):
+            throw Diagnostic("'in \(table.name)': table lookups are not supported yet", at: table.range)
+        case .function(let call):
+            if AggregatorKind(name: call.name.name, namespace: call.namespace?.name) != nil {
+                guard let aggregateHandler else {
+                    throw Diagnostic("aggregate function '\(call.name.name)' is not allowed in \(aggregateContext)", at: call.name.range)
+                }
+                return try aggregateHandler(call, self)
+            }
+            return fold(try BuiltinFunctions.compile(call, compiler: self))
+        }
+    }
+
+    func compileCondition(_ e: Expression, what: String) throws(Diagnostic) -> CompiledExpression {
+        let x = try compile(e)
+        guard x.type == .bool else { throw Diagnostic("\(what) needs a bool condition, found \(x.type)", at: e.range) }
+        return x
+    }
+
+    static func compileConstant(_ c: Constant) -> CompiledExpression {
+        switch c {
+        case .string(let s): .constant(.string(s), type: .string)
+        case .int(let i): .constant(.int(i), type: .int)
+        case .long(let l): .constant(.long(l), type: .long)
+        case .float(let f): .constant(.float(f), type: .float)
+        case .double(let d): .constant(.double(d), type: .double)
+        case .bool(let b): .constant(.bool(b), type: .bool)
+        case .null: .constant(.null, type: .object)
+        case .time(let ms): .constant(.long(ms), type: .long)
+        }
+    }
+
+    /// Evaluates an expression of constants once, at deploy time.
+    func fold(_ x: CompiledExpression) -> CompiledExpression {
+        guard x.constant == nil, x.foldable else { return x }
+        let input = EvaluationInput(batch: EventBatch(timestamps: [0], columns: []), now: 0, context: context)
+        let value = x.evaluate(input).value(at: 0)
+        return .constant(value, type: x.type)
+    }
+}

@@ -1,0 +1,275 @@
+import SluiceCore
+
+/// Siddhi's attribute aggregators by name.
+enum AggregatorKind: String, CaseIterable {
+    case sum, count, avg, min, max, distinctCount, stdDev, minForever, maxForever, and, or
+
+    init?(name: String, namespace: String?) {
+        guard namespace == nil, let k = AggregatorKind(rawValue: name) else { return nil }
+        self = k
+    }
+}
+
+/// An incremental aggregate kept per group in typed arrays indexed by group id.
+/// `process` walks one chunk's rows in order: a current row adds, an expired row subtracts,
+/// a reset row clears every group. After each row it records that row's group's result.
+class Aggregator: Snapshottable {
+    let resultType: AttributeType
+
+    init(resultType: AttributeType) {
+        self.resultType = resultType
+    }
+
+    func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        fatalError("abstract")
+    }
+
+    func snapshot(into w: inout StateWriter) {}
+    func restore(from r: inout StateReader) throws {}
+}
+
+extension Array {
+    /// Grows to cover index `i`, filling with `value`.
+    @inline(__always)
+    mutating func ensure(_ i: Int, _ value: Element) {
+        if i >= count { append(contentsOf: repeatElement(value, count: i - count + 1)) }
+    }
+}
+
+/// `count()`: the number of events in the window (long).
+final class CountAggregator: Aggregator {
+    private var counts: [Int64] = []
+
+    init() { super.init(resultType: .long) }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        for row in 0..<kinds.count {
+            let g = Int(groups[row])
+            counts.ensure(g, 0)
+            switch kinds[row] {
+            case .current: counts[g] += 1
+            case .expired: counts[g] -= 1
+            case .reset:
+                for i in counts.indices { counts[i] = 0 }
+            }
+            result.appendLong(counts[g])
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) { w.write(counts) }
+    override func restore(from r: inout StateReader) throws { counts = try r.readLongs() }
+}
+
+/// `sum(x)`: long for int/long input, double for float/double; null while no value is in.
+/// `avg(x)`: double; null while no value is in.
+final class SumAggregator: Aggregator {
+    let integral: Bool
+    let average: Bool
+    private var longSums: [Int64] = []
+    private var doubleSums: [Double] = []
+    private var counts: [Int64] = []
+
+    init(inputType: AttributeType, average: Bool) {
+        self.integral = inputType.isIntegral && !average
+        self.average = average
+        super.init(resultType: average ? .double : (inputType.isIntegral ? .long : .double))
+    }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        guard let arg = argument else { return }
+        let argIntegral = arg.type.isIntegral
+        for row in 0..<kinds.count {
+            let g = Int(groups[row])
+            counts.ensure(g, 0)
+            if integral { longSums.ensure(g, 0) } else { doubleSums.ensure(g, 0) }
+            let kind = kinds[row]
+            if kind == .reset {
+                for i in counts.indices { counts[i] = 0 }
+                for i in longSums.indices { longSums[i] = 0 }
+                for i in doubleSums.indices { doubleSums[i] = 0 }
+                result.appendNull()
+                continue
+            }
+            if !arg.isNull(row) {
+                let sign: Int64 = kind == .current ? 1 : -1
+                counts[g] += sign
+                if integral {
+                    longSums[g] &+= sign &* arg.longs[row]
+                } else {
+                    let v = argIntegral ? Double(arg.longs[row]) : arg.doubles[row]
+                    doubleSums[g] += sign == 1 ? v : -v
+                }
+                if counts[g] == 0 {
+                    // Drop rounding residue once the window is empty.
+                    if integral { longSums[g] = 0 } else { doubleSums[g] = 0 }
+                }
+            }
+            if counts[g] == 0 {
+                result.appendNull()
+            } else if average {
+                result.appendDouble(doubleSums[g] / Double(counts[g]))
+            } else if integral {
+                result.appendLong(longSums[g])
+            } else {
+                result.appendDouble(doubleSums[g])
+            }
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        w.write(longSums)
+        w.write(doubleSums)
+        w.write(counts)
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        longSums = try r.readLongs()
+        doubleSums = try r.readDoubles()
+        counts = try r.readLongs()
+    }
+}
+
+/// `stdDev(x)`: population standard deviation (double), kept with Welford's update so removal is exact enough.
+final class StdDevAggregator: Aggregator {
+    private var counts: [Int64] = []
+    private var means: [Double] = []
+    private var m2s: [Double] = []
+
+    init() { super.init(resultType: .double) }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        guard let arg = argument else { return }
+        let argIntegral = arg.type.isIntegral
+        for row in 0..<kinds.count {
+            let g = Int(groups[row])
+            counts.ensure(g, 0)
+            means.ensure(g, 0)
+            m2s.ensure(g, 0)
+            switch kinds[row] {
+            case .reset:
+                for i in counts.indices { counts[i] = 0; means[i] = 0; m2s[i] = 0 }
+            case .current where !arg.isNull(row):
+                let x = argIntegral ? Double(arg.longs[row]) : arg.doubles[row]
+                counts[g] += 1
+                let delta = x - means[g]
+                means[g] += delta / Double(counts[g])
+                m2s[g] += delta * (x - means[g])
+            case .expired where !arg.isNull(row):
+                let x = argIntegral ? Double(arg.longs[row]) : arg.doubles[row]
+                if counts[g] <= 1 {
+                    counts[g] = 0; means[g] = 0; m2s[g] = 0
+                } else {
+                    counts[g] -= 1
+                    let delta = x - means[g]
+                    means[g] -= delta / Double(counts[g])
+                    m2s[g] -= delta * (x - means[g])
+                }
+            default: break
+            }
+            if counts[g] == 0 { result.appendNull() } else { result.appendDouble((max(0, m2s[g]) / Double(counts[g])).squareRoot()) }
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        w.write(counts)
+        w.write(means)
+        w.write(m2s)
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        counts = try r.readLongs()
+        means = try r.readDoubles()
+        m2s = try r.readDoubles()
+    }
+}
+
+/// `and(b)` is true when every bool in the window is true; `or(b)` when any is.
+final class LogicalAggregator: Aggregator {
+    let isAnd: Bool
+    private var trues: [Int64] = []
+    private var falses: [Int64] = []
+
+    init(isAnd: Bool) {
+        self.isAnd = isAnd
+        super.init(resultType: .bool)
+    }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        guard let arg = argument else { return }
+        for row in 0..<kinds.count {
+            let g = Int(groups[row])
+            trues.ensure(g, 0)
+            falses.ensure(g, 0)
+            switch kinds[row] {
+            case .reset:
+                for i in trues.indices { trues[i] = 0; falses[i] = 0 }
+            case .current, .expired:
+                let d: Int64 = kinds[row] == .current ? 1 : -1
+                if !arg.isNull(row) && arg.bools[row] { trues[g] += d } else { falses[g] += d }
+            }
+            result.appendBool(isAnd ? (trues[g] > 0 && falses[g] == 0) : trues[g] > 0)
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        w.write(trues)
+        w.write(falses)
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        trues = try r.readLongs()
+        falses = try r.readLongs()
+    }
+}
+
+/// `distinctCount(x)`: the number of distinct non-null values in the window (long).
+final class DistinctCountAggregator: Aggregator {
+    private var seen: [[Value: Int]] = []
+
+    init() { super.init(resultType: .long) }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        guard let arg = argument else { return }
+        for row in 0..<kinds.count {
+            let g = Int(groups[row])
+            seen.ensure(g, [:])
+            switch kinds[row] {
+            case .reset:
+                for i in seen.indices { seen[i].removeAll() }
+            case .current:
+                seen[g][arg.value(at: row), default: 0] += 1
+            case .expired:
+                let v = arg.value(at: row)
+                if let c = seen[g][v] { seen[g][v] = c > 1 ? c - 1 : nil }
+            }
+            result.appendLong(Int64(seen[g].count))
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        w.write(seen.count)
+        for s in seen {
+            // Sorted so that equal states give equal bytes.
+            let entries = s.sorted { $0.key.description < $1.key.description }
+            w.write(entries.count)
+            for (k, v) in entries {
+                w.write(k)
+                w.write(v)
+            }
+        }
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        let n = try r.readCount()
+        seen = []
+        for _ in 0..<n {
+            let m = try r.readCount()
+            var d: [Value: Int] = [:]
+            for _ in 0..<m {
+                let k = try r.readValue()
+                d[k] = try r.readInt()
+            }
+            seen.append(d)
+        }
+    }
+}

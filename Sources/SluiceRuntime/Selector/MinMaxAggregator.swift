@@ -1,0 +1,105 @@
+import SluiceCore
+
+/// `min(x)` / `max(x)` over a window, and `minForever` / `maxForever`.
+/// Windowed variants keep each group's values as a sorted multiset so that an expired value
+/// can be taken out; forever variants keep one running value and treat expired events as arrivals.
+final class MinMaxAggregator: Aggregator {
+    let wantMax: Bool
+    let forever: Bool
+    private let integral: Bool
+    /// Values are kept as doubles or longs according to the input type.
+    private var sortedLongs: [[Int64]] = []
+    private var sortedDoubles: [[Double]] = []
+    private var runningLongs: [Int64?] = []
+    private var runningDoubles: [Double?] = []
+
+    init(inputType: AttributeType, wantMax: Bool, forever: Bool) {
+        self.wantMax = wantMax
+        self.forever = forever
+        self.integral = inputType.isIntegral
+        super.init(resultType: inputType)
+    }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        guard let arg = argument else { return }
+        if integral {
+            run(kinds, groups, arg, arg.longs, &sortedLongs, &runningLongs, &result) { $0.appendLong($1) }
+        } else {
+            run(kinds, groups, arg, arg.doubles, &sortedDoubles, &runningDoubles, &result) { $0.appendDouble($1) }
+        }
+    }
+
+    @inline(__always)
+    private func run<T: Comparable>(_ kinds: [EventKind], _ groups: [Int32], _ arg: Column, _ values: [T],
+                                    _ sorted: inout [[T]], _ running: inout [T?], _ result: inout Column,
+                                    _ append: (inout Column, T) -> Void) {
+        for row in 0..<kinds.count {
+            let g = Int(groups[row])
+            let kind = kinds[row]
+            if forever {
+                running.ensure(g, nil)
+                if kind == .reset {
+                    // Forever aggregates outlive batch resets.
+                } else if !arg.isNull(row) {
+                    let v = values[row]
+                    if let cur = running[g] {
+                        if wantMax ? v > cur : v < cur { running[g] = v }
+                    } else {
+                        running[g] = v
+                    }
+                }
+                if let v = running[g] { append(&result, v) } else { result.appendNull() }
+                continue
+            }
+            sorted.ensure(g, [])
+            switch kind {
+            case .reset:
+                for i in sorted.indices { sorted[i].removeAll(keepingCapacity: true) }
+            case .current where !arg.isNull(row):
+                let v = values[row]
+                sorted[g].insert(v, at: Self.lowerBound(sorted[g], v))
+            case .expired where !arg.isNull(row):
+                let v = values[row]
+                let i = Self.lowerBound(sorted[g], v)
+                if i < sorted[g].count && sorted[g][i] == v { sorted[g].remove(at: i) }
+            default: break
+            }
+            if let v = wantMax ? sorted[g].last : sorted[g].first { append(&result, v) } else { result.appendNull() }
+        }
+    }
+
+    private static func lowerBound<T: Comparable>(_ a: [T], _ v: T) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if a[mid] < v { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        w.write(sortedLongs.count)
+        for s in sortedLongs { w.write(s) }
+        w.write(sortedDoubles.count)
+        for s in sortedDoubles { w.write(s) }
+        w.write(runningLongs.count)
+        for v in runningLongs { w.write(v != nil); w.write(v ?? 0) }
+        w.write(runningDoubles.count)
+        for v in runningDoubles { w.write(v != nil); w.write(v ?? 0) }
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        sortedLongs = try (0..<r.readCount()).map { _ in try r.readLongs() }
+        sortedDoubles = try (0..<r.readCount()).map { _ in try r.readDoubles() }
+        runningLongs = try (0..<r.readCount()).map { _ in
+            let has = try r.readBool()
+            let v = try r.readInt64()
+            return has ? v : nil
+        }
+        runningDoubles = try (0..<r.readCount()).map { _ in
+            let has = try r.readBool()
+            let v = try r.readDouble()
+            return has ? v : nil
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import SluiceCore
+
+/// The `select` stage: aggregates, projection, `group by`, `having`, `order by`, `limit` and `offset`,
+/// with Siddhi 5.1's chunk rules. In batching mode (no window, or a batch window) a query with
+/// aggregates emits only the last qualifying event of a chunk, or the last one per group in
+/// first-seen order; a sliding window emits one event per qualifying row.
+final class QuerySelector: Processor, Snapshottable {
+    struct AggregateSlot {
+        let aggregator: Aggregator
+        let argument: CompiledExpression?
+    }
+
+    let context: ExecutionContext
+    let aggregates: [AggregateSlot]
+    let groupBy: [CompiledExpression]
+    /// Evaluated over the input columns followed by one column per aggregate.
+    let projection: [CompiledExpression]
+    let outputTypes: [AttributeType]
+    /// Evaluated over the output columns, then the input columns, then the aggregate columns.
+    let having: CompiledExpression?
+    let orderBy: RowOrdering?
+    let limit: Int?
+    let offset: Int?
+    let batching: Bool
+    let currentOn: Bool
+    let expiredOn: Bool
+    let groups = GroupKeyIndex()
+    /// The projection is a plain pick of input columns with no aggregation: no copy is needed.
+    private let pickedColumns: [Int]?
+    /// The group id of each row of the chunk being emitted, for group-aware rate limiters.
+    private(set) var emittedGroupIDs: [Int32] = []
+
+    init(context: ExecutionContext, aggregates: [AggregateSlot], groupBy: [CompiledExpression],
+         projection: [CompiledExpression], having: CompiledExpression?, orderBy: RowOrdering?,
+         limit: Int?, offset: Int?, batching: Bool, currentOn: Bool, expiredOn: Bool) {
+        self.context = context
+        self.aggregates = aggregates
+        self.groupBy = groupBy
+        self.projection = projection
+        self.outputTypes = projection.map(\.type)
+        self.having = having
+        self.orderBy = orderBy
+        self.limit = limit
+        self.offset = offset
+        self.batching = batching
+        self.currentOn = currentOn
+        self.expiredOn = expiredOn
+        let picks = projection.compactMap(\.attributeIndex)
+        self.pickedColumns = aggregates.isEmpty && groupBy.isEmpty && having == nil && picks.count == projection.count ? picks : nil
+        super.init()
+    }
+
+    var hasAggregates: Bool { !aggregates.isEmpty }
+
+    override func process(_ chunk: EventBatch) {
+        let n = chunk.count
+        let now = context.now
+        // Fast path: a stateless projection of current events.
+        if let pickedColumns, currentOn, !chunk.kinds.contains(where: { $0 != .current }) {
+            var out = EventBatch(timestamps: chunk.timestamps, kinds: chunk.kinds, columns: pickedColumns.map { chunk.columns[$0] })
+            finish(&out)
+            return
+        }
+
+        var input = EvaluationInput(batch: chunk, now: now, context: context)
+        var groupIDs: [Int32]
+        if groupBy.isEmpty {
+            groupIDs = [Int32](repeating: 0, count: n)
+        } else {
+            groupIDs = groups.ids(for: groupBy.map { $0.evaluate(input) }, rows: n)
+        }
+        if !aggregates.isEmpty {
+            var extended = chunk
+            for slot in aggregates {
+                let arg = slot.argument?.evaluate(input)
+                var result = Column(type: slot.aggregator.resultType, capacity: n)
+                slot.aggregator.process(kinds: chunk.kinds, groups: groupIDs, argument: arg, into: &result)
+                extended.columns.append(result)
+            }
+            input.batch = extended
+        }
+        let outputColumns = projection.map { $0.evaluate(input) }
+
+        // Rows that may be emitted: events of a wanted type that pass `having`.
+        var passes = [Bool](repeating: false, count: n)
+        for i in 0..<n {
+            switch chunk.kinds[i] {
+            case .current: passes[i] = currentOn
+            case .expired: passes[i] = expiredOn
+            case .reset: passes[i] = false
+            }
+        }
+        if let having {
+            var havingBatch = input.batch
+            havingBatch.columns = outputColumns + input.batch.columns
+            let h = having.evaluate(EvaluationInput(batch: havingBatch, now: now, context: context))
+            for i in 0..<n where passes[i] && (h.isNull(i) || !h.bools[i]) { passes[i] = false }
+        }
+
+        var rows: [Int] = []
+        if batching && (hasAggregates || !groupBy.isEmpty) {
+            if groupBy.isEmpty {
+                if let last = (0..<n).last(where: { passes[$0] }) { rows = [last] }
+            } else {
+                // Last row per group, groups in the order they first qualified.
+                var slotOfGroup: [Int32: Int] = [:]
+                for i in 0..<n where passes[i] {
+                    if let s = slotOfGroup[groupIDs[i]] {
+                        rows[s] = i
+                    } else {
+                        slotOfGroup[groupIDs[i]] = rows.count
+                        rows.append(i)
+                    }
+                }
+            }
+        } else {
+            rows = (0..<n).filter { passes[$0] }
+        }
+        guard !rows.isEmpty else { return }
+        if !groupBy.isEmpty { emittedGroupIDs = rows.map { groupIDs[$0] } }
+        var out: EventBatch
+        if rows.count == n {
+            out = EventBatch(timestamps: chunk.timestamps, kinds: chunk.kinds, columns: outputColumns)
+        } else {
+            out = EventBatch(timestamps: rows.map { chunk.timestamps[$0] }, kinds: rows.map { chunk.kinds[$0] },
+                             columns: outputColumns.map { $0.gather(rows) })
+        }
+        finish(&out)
+    }
+
+    /// `order by`, `offset` and `limit` apply to each output chunk.
+    private func finish(_ out: inout EventBatch) {
+        if orderBy != nil || offset != nil || limit != nil {
+            var order = Array(0..<out.count)
+            if let orderBy, out.count > 1 {
+                let batch = out
+                order.sort { a, b in
+                    let c = orderBy.compare(batch, a, batch, b)
+                    return c != 0 ? c < 0 : a < b
+                }
+            }
+            let start = min(offset ?? 0, order.count)
+            let end = limit.map { min(order.count, start + $0) } ?? order.count
+            order = Array(order[start..<end])
+            if order != Array(0..<out.count) {
+                out = out.gather(order)
+                if !emittedGroupIDs.isEmpty { emittedGroupIDs = order.map { emittedGroupIDs[$0] } }
+            }
+        }
+        emit(out)
+    }
+
+    func snapshot(into w: inout StateWriter) {
+        groups.snapshot(into: &w)
+        for slot in aggregates { slot.aggregator.snapshot(into: &w) }
+    }
+
+    func restore(from r: inout StateReader) throws {
+        try groups.restore(from: &r)
+        for slot in aggregates { try slot.aggregator.restore(from: &r) }
+    }
+}

@@ -1,0 +1,94 @@
+import SluiceCore
+
+/// The two halves of a batch window: the batch being filled and, when expired events are wanted,
+/// the batch emitted last time (it expires when the next one is emitted).
+struct BatchBuffers {
+    var current: EventQueue
+    var previous: EventQueue
+
+    init(types: [AttributeType]) {
+        current = EventQueue(types: types)
+        previous = EventQueue(types: types)
+    }
+
+    var isEmpty: Bool { current.isEmpty && previous.isEmpty }
+
+    /// Siddhi's flush: the previous batch as expired events, then a reset, then the new batch.
+    mutating func flush(at time: Int64, expectsExpired: Bool, into out: inout EventBatch) {
+        if expectsExpired && !previous.isEmpty {
+            previous.copyAll(into: &out, kind: .expired, timestamp: time)
+        }
+        previous.removeAll()
+        guard !current.isEmpty else { return }
+        out.appendMarker(.reset, timestamp: time)
+        current.copyAll(into: &out, kind: .current)
+        if expectsExpired { previous = current }
+        current.removeAll()
+    }
+
+    func snapshot(into w: inout StateWriter) {
+        current.snapshot(into: &w)
+        previous.snapshot(into: &w)
+    }
+
+    mutating func restore(from r: inout StateReader) throws {
+        try current.restore(from: &r)
+        try previous.restore(from: &r)
+    }
+}
+
+/// `lengthBatch(n)`: emits every n events at once.
+final class LengthBatchWindow: WindowProcessor {
+    let length: Int
+    private var buffers: BatchBuffers
+
+    init(length: Int, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
+        self.length = max(1, length)
+        self.buffers = BatchBuffers(types: types)
+        super.init(types: types, context: context, scheduler: scheduler)
+    }
+
+    override func process(_ chunk: EventBatch) {
+        for row in 0..<chunk.count where chunk.kinds[row] == .current {
+            buffers.current.append(from: chunk, row: row)
+            if buffers.current.count == length {
+                var out = newBatch(capacity: length * 2 + 1)
+                buffers.flush(at: chunk.timestamps[row], expectsExpired: expectsExpired, into: &out)
+                emit(out)
+            }
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) { buffers.snapshot(into: &w) }
+    override func restore(from r: inout StateReader) throws { try buffers.restore(from: &r) }
+}
+
+/// `batch()` / `batch(n)`: each arriving chunk is a batch (cut into pieces of at most n events).
+final class ChunkBatchWindow: WindowProcessor {
+    let length: Int?
+    private var buffers: BatchBuffers
+
+    init(length: Int?, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
+        self.length = length.map { max(1, $0) }
+        self.buffers = BatchBuffers(types: types)
+        super.init(types: types, context: context, scheduler: scheduler)
+    }
+
+    override func process(_ chunk: EventBatch) {
+        let rows = (0..<chunk.count).filter { chunk.kinds[$0] == .current }
+        guard !rows.isEmpty else { return }
+        let size = length ?? rows.count
+        var start = 0
+        while start < rows.count {
+            let end = min(start + size, rows.count)
+            for r in rows[start..<end] { buffers.current.append(from: chunk, row: r) }
+            var out = newBatch(capacity: (end - start) * 2 + 1)
+            buffers.flush(at: chunk.timestamps[rows[end - 1]], expectsExpired: expectsExpired, into: &out)
+            emit(out)
+            start = end
+        }
+    }
+
+    override func snapshot(into w: inout StateWriter) { buffers.snapshot(into: &w) }
+    override func restore(from r: inout StateReader) throws { try buffers.restore(from: &r) }
+}

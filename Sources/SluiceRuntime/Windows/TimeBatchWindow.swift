@@ -1,0 +1,148 @@
+import SluiceCore
+
+/// `timeBatch(t[, start])`: emits what arrived in each period of t at the period's end.
+/// Periods start at the first event, or at `start + k·t` when a start time is given.
+final class TimeBatchWindow: WindowProcessor {
+    let duration: Int64
+    let startTime: Int64?
+    private var buffers: BatchBuffers
+    private var nextEmit: Int64?
+
+    init(duration: Int64, startTime: Int64?, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
+        self.duration = max(1, duration)
+        self.startTime = startTime
+        self.buffers = BatchBuffers(types: types)
+        super.init(types: types, context: context, scheduler: scheduler)
+    }
+
+    /// The first period end after `time` on the grid that starts at `origin`.
+    private func boundary(after time: Int64, origin: Int64) -> Int64 {
+        let k = (time - origin) >= 0 ? (time - origin) / duration + 1 : 0
+        return origin + k * duration
+    }
+
+    /// Flushes every period that ended at or before `time`.
+    private func flushDue(upTo time: Int64) {
+        while let due = nextEmit, due <= time {
+            if buffers.isEmpty {
+                // Nothing to emit in the skipped periods: jump along the grid.
+                nextEmit = boundary(after: time, origin: due)
+                return
+            }
+            var out = newBatch()
+            buffers.flush(at: due, expectsExpired: expectsExpired, into: &out)
+            nextEmit = due + duration
+            emit(out)
+        }
+    }
+
+    override func process(_ chunk: EventBatch) {
+        for row in 0..<chunk.count where chunk.kinds[row] == .current {
+            let ts = chunk.timestamps[row]
+            if nextEmit == nil {
+                nextEmit = startTime.map { boundary(after: ts, origin: $0) } ?? ts + duration
+            }
+            flushDue(upTo: ts)
+            buffers.current.append(from: chunk, row: row)
+        }
+        rearm()
+    }
+
+    override func timerFired(at time: Int64) {
+        flushDue(upTo: time)
+        rearm()
+    }
+
+    override func rearm() {
+        if let nextEmit, !buffers.isEmpty { arm(at: nextEmit) }
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        buffers.snapshot(into: &w)
+        w.write(nextEmit != nil)
+        w.write(nextEmit ?? 0)
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        try buffers.restore(from: &r)
+        let has = try r.readBool()
+        let v = try r.readInt64()
+        nextEmit = has ? v : nil
+    }
+}
+
+/// `externalTimeBatch(attr, t[, start[, timeout]])`: batches by the event's own time attribute.
+/// A batch is emitted when an event at or past its end arrives, or after `timeout` of engine time
+/// with no such event.
+final class ExternalTimeBatchWindow: WindowProcessor {
+    let timeColumn: Int
+    let duration: Int64
+    let startTime: Int64?
+    let timeout: Int64?
+    private var buffers: BatchBuffers
+    private var endTime: Int64?
+    private var timeoutAt: Int64?
+
+    init(timeColumn: Int, duration: Int64, startTime: Int64?, timeout: Int64?, types: [AttributeType],
+         context: ExecutionContext, scheduler: Scheduler) {
+        self.timeColumn = timeColumn
+        self.duration = max(1, duration)
+        self.startTime = startTime
+        self.timeout = timeout
+        self.buffers = BatchBuffers(types: types)
+        super.init(types: types, context: context, scheduler: scheduler)
+    }
+
+    override func process(_ chunk: EventBatch) {
+        let times = chunk.columns[timeColumn].longs
+        var out = newBatch()
+        for row in 0..<chunk.count where chunk.kinds[row] == .current {
+            let t = times[row]
+            if endTime == nil {
+                let origin = startTime ?? t
+                endTime = origin + max(0, (t - origin) / duration + 1) * duration
+            }
+            if let end = endTime, t >= end {
+                buffers.flush(at: end, expectsExpired: expectsExpired, into: &out)
+                emit(out)
+                out.removeAll()
+                endTime = end + ((t - end) / duration + 1) * duration
+            }
+            buffers.current.append(from: chunk, row: row)
+        }
+        if let timeout {
+            timeoutAt = context.now + timeout
+            arm(at: context.now + timeout)
+        }
+    }
+
+    override func timerFired(at time: Int64) {
+        guard let at = timeoutAt, at <= time, !buffers.current.isEmpty, let end = endTime else { return }
+        timeoutAt = nil
+        var out = newBatch()
+        buffers.flush(at: end, expectsExpired: expectsExpired, into: &out)
+        emit(out)
+    }
+
+    override func rearm() {
+        if let timeoutAt { arm(at: timeoutAt) }
+    }
+
+    override func snapshot(into w: inout StateWriter) {
+        buffers.snapshot(into: &w)
+        w.write(endTime != nil)
+        w.write(endTime ?? 0)
+        w.write(timeoutAt != nil)
+        w.write(timeoutAt ?? 0)
+    }
+
+    override func restore(from r: inout StateReader) throws {
+        try buffers.restore(from: &r)
+        let hasEnd = try r.readBool()
+        let end = try r.readInt64()
+        endTime = hasEnd ? end : nil
+        let hasTimeout = try r.readBool()
+        let t = try r.readInt64()
+        timeoutAt = hasTimeout ? t : nil
+    }
+}
