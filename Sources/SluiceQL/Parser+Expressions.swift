@@ -190,7 +190,7 @@ extension Parser {
                 advance()
                 return try parseQualifiedReference(Identifier(t.text, range: t.range), isInner: false, start: t.range.start)
             }
-            if isClauseKeyword(t) {
+            if isReservedName(t) {
                 throw unexpected("an expression")
             }
             advance()
@@ -200,9 +200,9 @@ extension Parser {
         }
     }
 
-    /// Siddhi lets keywords name attributes, but a bare clause keyword where a value belongs is nearly
-    /// always a missing expression (`select insert into …`); reporting it here gives a clearer error.
-    private func isClauseKeyword(_ t: Token) -> Bool {
+    /// Siddhi lets keywords serve as names, but a clause keyword where a name or value belongs is nearly
+    /// always a missing one (`select insert into …`); refusing it here gives a clearer error.
+    func isReservedName(_ t: Token) -> Bool {
         guard t.kind == .identifier, let k = t.keyword else { return false }
         switch k {
         case .select, .insert, .delete, .update, .return, .output, .into, .having, .limit, .offset, .within, .per,

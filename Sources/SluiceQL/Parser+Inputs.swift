@@ -59,6 +59,7 @@ extension Parser {
         } else if consume(.bang) != nil {
             isFault = true
         }
+        if isReservedName(token) { throw unexpected("a stream name") }
         let stream = try parseName("a stream name")
         var handlers: [StreamHandler] = []
         var hasWindow = false
@@ -86,6 +87,10 @@ extension Parser {
                 } else {
                     advance()
                     guard token.isName else { throw unexpected("a window, a stream function or a filter after '#'") }
+                    if token.keyword == .window, peek().kind == .leftParen {
+                        advance()
+                        throw unexpected("'.' and a window function after '#window', as in '#window.length(5)'")
+                    }
                     handlers.append(.function(try parseFunctionCall()))
                 }
             } else {

@@ -241,7 +241,7 @@ import Testing
         expectError("from A left B insert into O", at: 1, 13, "expected 'join'")
         expectError("from (from S select a return) select a insert into O", at: 1, 6, "anonymous")
         expectError("from S select a insert into O\nfrom S select a insert into P", at: 2, 1, "expected ';' after the query")
-        expectError("from S#window(5) insert into O", at: 1, 8, "expected '(' after the function name 'window'")
+        expectError("from S#window(5) insert into O", at: 1, 14, "expected '.' and a window function after '#window'")
         expectError("from S#window.5 insert into O", at: 1, 15, "expected a window function")
     }
 }

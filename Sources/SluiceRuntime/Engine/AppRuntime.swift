@@ -159,7 +159,7 @@ public final class AppRuntime {
         var purge: (Int64, Int64)?
         if let a = partition.annotations.first(where: { $0.name.lowercased() == "purge" }),
            (a.value("enable") ?? "true").lowercased() == "true" {
-            let interval = try Self.duration(a, "interval", default: nil)
+            let interval = try Self.duration(a, "interval", default: 300_000)
             let idle = try Self.duration(a, "idle.period", default: nil)
             purge = (interval, idle)
         }
@@ -199,8 +199,14 @@ public final class AppRuntime {
     /// Every stream the app knows, defined or inferred, in the order they became known.
     public var streams: [StreamSchema] { global.streamOrder.compactMap { global.streams[$0]?.schema } }
 
-    /// Sends one chunk of events. Timers due at or before the first event's timestamp fire first.
-    public func send(_ batch: EventBatch, to stream: String) throws(RuntimeError) {
+    /// Sends a batch of events. Timers due at or before the first event's timestamp fire first.
+    ///
+    /// By default the batch is one Siddhi chunk, as an `InputHandler.send(Event[])` is in Siddhi: a
+    /// query with aggregates emits its last result per chunk (per group). With `eachEventIsAChunk`
+    /// the batch is still processed column-wise, but each event counts as an arrival of its own.
+    public func send(_ batch: EventBatch, to stream: String, eachEventIsAChunk: Bool = false) throws(RuntimeError) {
+        context.eachEventIsAChunk = eachEventIsAChunk
+        defer { context.eachEventIsAChunk = false }
         let junction = try inputJunction(stream)
         guard batch.types == junction.schema.types else {
             throw RuntimeError("stream '\(stream)' takes (\(junction.schema.types.map(\.description).joined(separator: ", "))), "

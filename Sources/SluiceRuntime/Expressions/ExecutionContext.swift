@@ -4,6 +4,8 @@ import SluiceCore
 /// Owned by one app runtime and touched only by its thread.
 final class ExecutionContext: @unchecked Sendable {
     var now: Int64 = 0
+    /// Set while a batch is being sent whose events are each a chunk of their own.
+    var eachEventIsAChunk = false
     private var uuidState: UInt64
 
     init(seed: UInt64) { uuidState = seed }

@@ -23,6 +23,8 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
     private var pending: EventBatch
     private var pendingGroups: [Int32] = []
     private var firstSeenGroups: Set<Int32> = []
+    private var groupCounters: [Int32: Int] = [:]
+    private var lastEmitted: [Int32: Int64] = [:]
     private var nextTick: Int64?
     private var timerID = -1
 
@@ -50,12 +52,13 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
                 switch kind {
                 case .all:
                     pending.append(from: chunk, row: row)
+                case .first where grouped:
+                    // Each group counts its own events: its first of every n is emitted.
+                    let seen = groupCounters[g, default: 0]
+                    if seen == 0 { out.append(from: chunk, row: row) }
+                    groupCounters[g] = seen + 1 == n ? 0 : seen + 1
                 case .first:
-                    if grouped {
-                        if firstSeenGroups.insert(g).inserted { out.append(from: chunk, row: row) }
-                    } else if counter == 0 {
-                        out.append(from: chunk, row: row)
-                    }
+                    if counter == 0 { out.append(from: chunk, row: row) }
                 case .last:
                     keepLast(chunk, row, group: g)
                 }
@@ -69,6 +72,18 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
                         pendingGroups.removeAll()
                     }
                 }
+            }
+            emit(out)
+        case .time(.first, let period):
+            // Siddhi's first-per-time needs no timer: an event passes once `period` has gone by
+            // since the last one that passed (per group).
+            var out = EventBatch(types: types)
+            for row in 0..<chunk.count {
+                let g = groupIDs.isEmpty ? 0 : groupIDs[row]
+                if let last = lastEmitted[g], last + period > context.now { continue }
+                lastEmitted[g] = context.now
+                out.append(from: chunk, row: row)
+                if !grouped { break }
             }
             emit(out)
         case .time(let kind, let period):
@@ -162,6 +177,12 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
         w.write(pending)
         w.write(pendingGroups.map { Int64($0) })
         w.write(firstSeenGroups.sorted().map { Int64($0) })
+        let counters = groupCounters.sorted { $0.key < $1.key }
+        w.write(counters.map { Int64($0.key) })
+        w.write(counters.map { Int64($0.value) })
+        let emitted = lastEmitted.sorted { $0.key < $1.key }
+        w.write(emitted.map { Int64($0.key) })
+        w.write(emitted.map(\.value))
         w.write(nextTick != nil)
         w.write(nextTick ?? 0)
     }
@@ -171,6 +192,12 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
         pending = try r.readBatch()
         pendingGroups = try r.readLongs().map { Int32($0) }
         firstSeenGroups = Set(try r.readLongs().map { Int32($0) })
+        let counterKeys = try r.readLongs()
+        let counterValues = try r.readLongs()
+        groupCounters = Dictionary(uniqueKeysWithValues: zip(counterKeys.map { Int32($0) }, counterValues.map { Int($0) }))
+        let emittedKeys = try r.readLongs()
+        let emittedValues = try r.readLongs()
+        lastEmitted = Dictionary(uniqueKeysWithValues: zip(emittedKeys.map { Int32($0) }, emittedValues))
         let has = try r.readBool()
         let t = try r.readInt64()
         nextTick = has ? t : nil

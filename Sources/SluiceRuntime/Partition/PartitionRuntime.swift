@@ -90,8 +90,11 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
                 let key = keys.value(at: start)
                 var end = start + 1
                 while end < batch.count && keys.value(at: end) == key { end += 1 }
-                let part = start == 0 && end == batch.count ? batch : batch.gather(Array(start..<end))
-                deliver(part, stream: stream, to: instance(for: key))
+                // A null key belongs to no partition: Siddhi drops the event.
+                if !key.isNull {
+                    let part = start == 0 && end == batch.count ? batch : batch.gather(Array(start..<end))
+                    deliver(part, stream: stream, to: instance(for: key))
+                }
                 start = end
             }
         case .ranges(let ranges):
@@ -124,7 +127,7 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
 
     func onTime(_ time: Int64) {
         guard let due = nextPurge, due <= time, let purgeInterval, let idlePeriod else { return }
-        let idle = order.filter { $0.lastActive + idlePeriod <= time }
+        let idle = order.filter { $0.lastActive + idlePeriod < time }
         for i in idle {
             i.tearDown()
             instances[i.key] = nil

@@ -152,10 +152,20 @@ struct QueryPlanner {
         let limit = try Self.constantCount(query.selector.limit, what: "limit")
         let offset = try Self.constantCount(query.selector.offset, what: "offset")
 
-        let batching = isWindow ? false : (windowName.map { WindowFactory.batchWindows.contains($0) } ?? true)
+        // Siddhi 5.1 aggregates per chunk everywhere except under `output snapshot`.
+        var batching = true
+        if case .snapshot? = query.outputRate { batching = false }
         let selector = QuerySelector(context: context, aggregates: slots, groupBy: groupBy, projection: projection,
                                      having: having, orderBy: orderBy, limit: limit, offset: offset,
                                      batching: batching, currentOn: currentOn, expiredOn: expiredOn)
+        if isWindow {
+            selector.chunkShape = .endsAtCurrent
+        } else if let windowName {
+            selector.chunkShape = WindowFactory.batchWindows.contains(windowName) ? .whole
+                : (windowName == "sort" ? .startsAtCurrent : .endsAtCurrent)
+        } else {
+            selector.chunkShape = .eachRow
+        }
         planned.stateful.append(selector)
         tail.next = selector
         tail = selector

@@ -39,7 +39,8 @@ final class MinMaxAggregator: Aggregator {
             if forever {
                 running.ensure(g, nil)
                 if kind == .reset {
-                    // Forever aggregates outlive batch resets.
+                    // Siddhi drops every group's state on a reset, forever aggregates included.
+                    for i in running.indices { running[i] = nil }
                 } else if !arg.isNull(row) {
                     let v = values[row]
                     if let cur = running[g] {

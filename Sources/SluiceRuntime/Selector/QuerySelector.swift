@@ -52,6 +52,49 @@ final class QuerySelector: Processor, Snapshottable {
 
     var hasAggregates: Bool { !aggregates.isEmpty }
 
+    /// How the rows a window emits for a batch map back to the arrivals that caused them, for
+    /// callers that send a batch whose events are each a chunk of their own.
+    enum ChunkShape {
+        /// No window: each row is an arrival.
+        case eachRow
+        /// A sliding window: an arrival's expired rows come before it.
+        case endsAtCurrent
+        /// The sort window: an arrival's row comes before the row it evicts.
+        case startsAtCurrent
+        /// A batch window: each emission is one chunk already.
+        case whole
+    }
+
+    var chunkShape: ChunkShape = .whole
+
+    /// The chunks within one emission: the whole of it, unless the sender asked for one chunk per event.
+    private func chunks(of kinds: [EventKind]) -> [Range<Int>] {
+        let n = kinds.count
+        guard context.eachEventIsAChunk, n > 1 else { return [0..<n] }
+        switch chunkShape {
+        case .whole: return [0..<n]
+        case .eachRow: return (0..<n).map { $0..<$0 + 1 }
+        case .endsAtCurrent:
+            var out: [Range<Int>] = []
+            var start = 0
+            for i in 0..<n where kinds[i] == .current {
+                out.append(start..<i + 1)
+                start = i + 1
+            }
+            if start < n { out.append(start..<n) }
+            return out
+        case .startsAtCurrent:
+            var out: [Range<Int>] = []
+            var start = 0
+            for i in 1..<n where kinds[i] == .current {
+                out.append(start..<i)
+                start = i
+            }
+            out.append(start..<n)
+            return out
+        }
+    }
+
     override func process(_ chunk: EventBatch) {
         let n = chunk.count
         let now = context.now
@@ -99,18 +142,23 @@ final class QuerySelector: Processor, Snapshottable {
 
         var rows: [Int] = []
         if batching && (hasAggregates || !groupBy.isEmpty) {
-            if groupBy.isEmpty {
-                if let last = (0..<n).last(where: { passes[$0] }) { rows = [last] }
-            } else {
-                // Last row per group, groups in the order they first qualified.
-                var slotOfGroup: [Int32: Int] = [:]
-                for i in 0..<n where passes[i] {
-                    if let s = slotOfGroup[groupIDs[i]] {
-                        rows[s] = i
-                    } else {
-                        slotOfGroup[groupIDs[i]] = rows.count
-                        rows.append(i)
+            for segment in chunks(of: chunk.kinds) {
+                if groupBy.isEmpty {
+                    // Siddhi emits the chunk's last qualifying event, unless offset/limit rule it out.
+                    if (offset ?? 0) == 0 && (limit ?? 1) > 0, let last = segment.last(where: { passes[$0] }) { rows.append(last) }
+                } else {
+                    // The last row per group, groups in the order they first qualified.
+                    var slotOfGroup: [Int32: Int] = [:]
+                    var segmentRows: [Int] = []
+                    for i in segment where passes[i] {
+                        if let s = slotOfGroup[groupIDs[i]] {
+                            segmentRows[s] = i
+                        } else {
+                            slotOfGroup[groupIDs[i]] = segmentRows.count
+                            segmentRows.append(i)
+                        }
                     }
+                    rows.append(contentsOf: segmentRows)
                 }
             }
         } else {
@@ -128,20 +176,35 @@ final class QuerySelector: Processor, Snapshottable {
         finish(&out)
     }
 
-    /// `order by`, `offset` and `limit` apply to each output chunk.
+    /// `order by`, `offset` and `limit` apply to each output chunk, as Siddhi applies them:
+    /// sorting is stable within each run of same-kind events, and `limit` caps current events only.
     private func finish(_ out: inout EventBatch) {
         if orderBy != nil || offset != nil || limit != nil {
             var order = Array(0..<out.count)
             if let orderBy, out.count > 1 {
                 let batch = out
-                order.sort { a, b in
-                    let c = orderBy.compare(batch, a, batch, b)
-                    return c != 0 ? c < 0 : a < b
+                var sorted: [Int] = []
+                var runStart = 0
+                while runStart < order.count {
+                    var runEnd = runStart + 1
+                    while runEnd < order.count && batch.kinds[runEnd] == batch.kinds[runStart] { runEnd += 1 }
+                    sorted += order[runStart..<runEnd].sorted { a, b in
+                        let c = orderBy.compare(batch, a, batch, b)
+                        return c != 0 ? c < 0 : a < b
+                    }
+                    runStart = runEnd
+                }
+                order = sorted
+            }
+            if let offset { order = Array(order.dropFirst(offset)) }
+            if let limit {
+                var currents = 0
+                order = order.filter { i in
+                    guard out.kinds[i] == .current else { return true }
+                    currents += 1
+                    return currents <= limit
                 }
             }
-            let start = min(offset ?? 0, order.count)
-            let end = limit.map { min(order.count, start + $0) } ?? order.count
-            order = Array(order[start..<end])
             if order != Array(0..<out.count) {
                 out = out.gather(order)
                 if !emittedGroupIDs.isEmpty { emittedGroupIDs = order.map { emittedGroupIDs[$0] } }

@@ -13,7 +13,7 @@ final class DelayWindow: WindowProcessor {
 
     private func release(upTo now: Int64, into out: inout EventBatch) {
         while !queue.isEmpty && queue.timestamp(0) + duration <= now {
-            queue.popFirst(into: &out, kind: .current, timestamp: queue.timestamp(0))
+            queue.popFirst(into: &out, kind: .current, timestamp: now)
         }
     }
 
