@@ -235,7 +235,8 @@ struct Lexer {
             var end = pos + 1
             while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end += 1 }
             let shown = text(pos, end)
-            throw Diagnostic("unexpected character '\(shown)'",
+            let hint = c == UInt8(ascii: "&") ? " (SiddhiQL writes 'and')" : c == UInt8(ascii: "|") ? " (SiddhiQL writes 'or')" : ""
+            throw Diagnostic("unexpected character '\(shown)'\(hint)",
                              at: SourceRange(start: start, end: SourceLocation(line: line, column: column + 1, offset: end)))
         }
     }

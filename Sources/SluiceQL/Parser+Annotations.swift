@@ -50,7 +50,7 @@ extension Parser {
                 var path = advance().text
                 while at(.dot) || at(.minus) || at(.colon) {
                     let separator = advance().text
-                    path += separator + (try parseName("a key part after '\(path)\(separator)'").text)
+                    path += separator + (try parseName("a key part after '\(path)\(separator)'").name)
                 }
                 key = path
                 try expect(.assign, "'=' after the annotation key '\(path)'")
@@ -77,8 +77,4 @@ extension Parser {
         }
         throw unexpected("an element of the annotation '@\(annotation)'")
     }
-}
-
-private extension Identifier {
-    var text: String { name }
 }

@@ -99,7 +99,7 @@ extension Parser {
         }
         var alias: Identifier?
         if position == .standard || position == .join, consume(.as) != nil {
-            alias = try parseName("an alias after 'as'")
+            alias = try parseAlias()
         }
         return SingleInputStream(isInner: isInner, isFault: isFault, stream: stream, alias: alias, handlers: handlers,
                                  range: range(from: begin))

@@ -75,7 +75,7 @@ extension Parser {
             let expression = try parseExpression()
             var alias: Identifier?
             if consume(.as) != nil {
-                alias = try parseName("a name after 'as'")
+                alias = try parseAlias()
             }
             attributes.append(OutputAttribute(expression: expression, alias: alias, range: range(from: expression.range.start)))
         } while consume(.comma) != nil
@@ -223,6 +223,7 @@ extension Parser {
             }
             guard at(.from) else { throw unexpected("a query or 'end' to close the partition") }
             queries.append(try parseQuery(annotations: annotations, start: annotations.first?.range.start ?? start))
+            if at(.eof) { throw unexpected("'end' to close the partition") }
             if !at(.end) {
                 try expect(.semicolon, "';' after the query")
             }
@@ -267,7 +268,7 @@ extension Parser {
             let source = try parseName("a table, window or aggregation name after 'from'")
             var alias: Identifier?
             if consume(.as) != nil {
-                alias = try parseName("an alias after 'as'")
+                alias = try parseAlias()
             }
             var on: Expression?
             if consume(.on) != nil {

@@ -40,7 +40,7 @@ struct Parser {
     var token: Token { tokens[index] }
 
     func peek(_ ahead: Int = 1) -> Token {
-        let i = index + ahead
+        let i = Swift.max(0, index + ahead)
         return i < tokens.count ? tokens[i] : tokens[tokens.count - 1]
     }
 
@@ -100,6 +100,12 @@ struct Parser {
         guard token.isName else { throw unexpected(expected) }
         let t = advance()
         return Identifier(t.text, range: t.range)
+    }
+
+    /// The name after `as`; a clause keyword there means the name is missing.
+    mutating func parseAlias() throws(Diagnostic) -> Identifier {
+        if isReservedName(token) { throw unexpected("a name after 'as'") }
+        return try parseName("a name after 'as'")
     }
 
     // MARK: App

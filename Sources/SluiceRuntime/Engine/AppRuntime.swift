@@ -239,11 +239,11 @@ public final class AppRuntime {
     /// Calls `callback` with every chunk published on `stream` (an output, intermediate or input stream).
     public func addCallback(stream: String, _ callback: @escaping (EventBatch) -> Void) throws(RuntimeError) {
         if let w = global.windows[stream] {
-            w.output.subscribe(callback)
+            w.output.observe(callback)
             return
         }
         guard let j = global.streams[stream] else { throw RuntimeError("stream '\(stream)' is not defined") }
-        j.subscribe(callback)
+        j.observe(callback)
     }
 
     // MARK: Snapshots

@@ -49,8 +49,17 @@ final class StreamJunction {
 
     var hasSubscribers: Bool { !receivers.isEmpty }
 
+    /// Observers (output callbacks) see a chunk before any query does, so that callbacks
+    /// report events in the order they were emitted.
+    private var observers: [(EventBatch) -> Void] = []
+
+    func observe(_ observer: @escaping (EventBatch) -> Void) {
+        observers.append(observer)
+    }
+
     func publish(_ batch: EventBatch) {
         guard !batch.isEmpty else { return }
+        for o in observers { o(batch) }
         for r in receivers { r.receive(batch) }
     }
 }

@@ -40,11 +40,11 @@ struct WindowFactory {
             }
             return v
         }
-        func attribute(_ i: Int, integral: Bool = false) throws(Diagnostic) -> Int {
+        func attribute(_ i: Int, long: Bool = false) throws(Diagnostic) -> Int {
             guard let idx = args[i].attributeIndex else {
                 throw Diagnostic("window '\(name)' needs an attribute as argument \(i + 1)", at: call.arguments[i].range)
             }
-            if integral && !args[i].type.isIntegral {
+            if long && args[i].type != .long {
                 throw Diagnostic("window '\(name)' needs a long attribute as argument \(i + 1), found \(args[i].type)", at: call.arguments[i].range)
             }
             return idx
@@ -72,13 +72,13 @@ struct WindowFactory {
                                    context: context, scheduler: scheduler)
         case "externalTime":
             try arity(2...2)
-            return ExternalTimeWindow(timeColumn: try attribute(0, integral: true), duration: try constantInt(1, what: "time"),
+            return ExternalTimeWindow(timeColumn: try attribute(0, long: true), duration: try constantInt(1, what: "time"),
                                       types: types, context: context, scheduler: scheduler)
         case "externalTimeBatch":
             try arity(2...5)
             let start = args.count >= 3 ? try constantInt(2, what: "start time") : nil
             let timeout = args.count >= 4 ? try constantInt(3, what: "timeout") : nil
-            return ExternalTimeBatchWindow(timeColumn: try attribute(0, integral: true), duration: try constantInt(1, what: "time"),
+            return ExternalTimeBatchWindow(timeColumn: try attribute(0, long: true), duration: try constantInt(1, what: "time"),
                                            startTime: start, timeout: timeout, types: types, context: context, scheduler: scheduler)
         case "batch":
             try arity(0...1)

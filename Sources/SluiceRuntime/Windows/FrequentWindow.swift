@@ -6,7 +6,7 @@ private func frequencyKey(_ batch: EventBatch, _ row: Int, _ columns: [Int]) -> 
 }
 
 /// `frequent(n[, attrs…])`: Misra-Gries. Keeps the latest event of up to n frequent keys. A repeat of a
-/// kept key replaces its event (the old one expires); a new key when all n slots are taken decrements
+/// kept key replaces its stored event; a new key when all n slots are taken decrements
 /// every count, expiring keys that reach zero, and is admitted only if a slot freed up.
 final class FrequentWindow: WindowProcessor {
     let mostFrequent: Int
@@ -42,7 +42,7 @@ final class FrequentWindow: WindowProcessor {
             let ts = chunk.timestamps[row]
             let key = frequencyKey(chunk, row, keyColumns)
             if let i = keys.firstIndex(of: key) {
-                out.append(from: events, row: i, kind: .expired, timestamp: ts)
+                // The key's stored event is replaced silently, as Siddhi does.
                 counts[i] += 1
                 replaceEvent(at: i, with: chunk, row: row)
                 out.append(from: chunk, row: row)

@@ -1,3 +1,0 @@
-import Testing
-@testable import SluiceQL
-@Test func placeholder() {}

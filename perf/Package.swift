@@ -1,0 +1,48 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// `.package(path: "..")` gets its identity from the folder the Sluice checkout lives in
+// ("main" here), so derive it instead of hard-coding it: a clone in another folder still builds.
+let sluice: String = {
+    let parts = Context.packageDirectory.split(separator: "/")
+    return parts.count >= 2 ? String(parts[parts.count - 2]) : "main"
+}()
+
+let package = Package(
+    name: "SluicePerf",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The workloads (data, apps, drivers), shared by the benchmarks and the profiling executable.
+        .target(
+            name: "Workloads",
+            dependencies: [
+                .product(name: "SluiceCore", package: sluice),
+                .product(name: "SluiceRuntime", package: sluice),
+            ],
+            path: "Sources/Workloads"
+        ),
+        .executableTarget(
+            name: "RuntimeBenchmarks",
+            dependencies: [
+                "Workloads",
+                .product(name: "SluiceCore", package: sluice),
+                .product(name: "SluiceRuntime", package: sluice),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RuntimeBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // A plain executable (no benchmark harness, no malloc interposer) to run one workload
+        // under valgrind --tool=callgrind.
+        .executableTarget(
+            name: "ProfileRuntime",
+            dependencies: ["Workloads"],
+            path: "Sources/ProfileRuntime"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

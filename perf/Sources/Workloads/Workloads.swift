@@ -1,0 +1,173 @@
+import SluiceCore
+import SluiceRuntime
+
+/// The shape of every workload: 100 batches of 1,024 events, built before anything is measured.
+public enum Shape {
+    public static let batchSize = 1_024
+    public static let batchesPerIteration = 100
+    public static let eventsPerIteration = batchSize * batchesPerIteration // 102,400
+    public static let baseTimestamp: Int64 = 1_700_000_000_000
+    /// Event i has timestamp base + i ms, so one iteration covers this many ms of event time.
+    public static let span = Int64(eventsPerIteration)
+}
+
+/// `String(format: "tenant%02d", k)` without Foundation. "tenantNN" is 8 bytes: a small
+/// (inline, allocation-free) Swift string.
+public func tenantName(_ k: Int) -> String {
+    k < 10 ? "tenant0\(k)" : "tenant\(k)"
+}
+
+public func tenant(ofEvent i: Int) -> Int { (i &* 7919) % 50 }
+public func responseTime(ofEvent i: Int) -> Int64 { Int64((i &* 2_654_435_761) % 1_000) }
+
+/// One of the measured queries.
+public enum Workload: String, CaseIterable, Sendable {
+    case filter
+    case externalTimeBatch
+    case groupBy1000
+    case timeWindow
+    case lengthBatch
+
+    public static let requestStream = "define stream Request (tenant string, ts long, responseTime long);"
+    public static let keyedStream = "define stream Keyed (key long, ts long, responseTime long);"
+
+    public var query: String {
+        switch self {
+        case .filter:
+            "from Request[responseTime > 500] select tenant, responseTime insert into Out;"
+        case .externalTimeBatch:
+            "from Request#window.externalTimeBatch(ts, 1000 sec) select tenant, count() as n, avg(responseTime) as avgRt group by tenant insert into Out;"
+        case .groupBy1000:
+            "from Keyed select key, sum(responseTime) as total, count() as n group by key insert into Out;"
+        case .timeWindow:
+            "from Request#window.time(1 min) select tenant, avg(responseTime) as avgRt, count() as n group by tenant insert into Out;"
+        case .lengthBatch:
+            "from Request#window.lengthBatch(1000) select sum(responseTime) as total insert into Out;"
+        }
+    }
+
+    public var stream: String { self == .groupBy1000 ? "Keyed" : "Request" }
+    public var app: String { (self == .groupBy1000 ? Self.keyedStream : Self.requestStream) + "\n" + query }
+
+    /// time(1 min) is measured with Siddhi's per-event semantics: one output per input event.
+    public var eachEventIsAChunk: Bool { self == .timeWindow }
+
+    public var title: String {
+        switch self {
+        case .filter: "filter responseTime>500"
+        case .externalTimeBatch: "externalTimeBatch(ts,1000 sec) per tenant count+avg"
+        case .groupBy1000: "group by 1000 keys sum+count"
+        case .timeWindow: "time(1 min) per tenant avg+count, per event"
+        case .lengthBatch: "lengthBatch(1000) sum"
+        }
+    }
+}
+
+/// The 100 prebuilt batches of a workload: events 0 ..< 102,400.
+public func makeBatches(for workload: Workload) -> [EventBatch] {
+    (0..<Shape.batchesPerIteration).map { b in
+        let first = b * Shape.batchSize
+        let range = first..<(first + Shape.batchSize)
+        let timestamps = range.map { Shape.baseTimestamp + Int64($0) }
+        let rts = Column(longs: range.map(responseTime(ofEvent:)))
+        let ts = Column(longs: timestamps)
+        let head: Column = workload == .groupBy1000
+            ? Column(longs: range.map { Int64($0 % 1_000) })
+            : Column(strings: range.map { tenantName(tenant(ofEvent: $0)) })
+        return EventBatch(timestamps: timestamps, columns: [head, ts, rts])
+    }
+}
+
+/// Counts the rows published on `Out`.
+public final class Counter {
+    public var rows = 0
+    public var chunks = 0
+    public init() {}
+}
+
+/// One deployed workload, kept across iterations so that windows and groups are in steady state.
+public final class Driver {
+    public let workload: Workload
+    public let runtime: AppRuntime
+    public let counter = Counter()
+    public private(set) var batches: [EventBatch]
+    public private(set) var iteration = 0
+
+    public init(_ workload: Workload, batches: [EventBatch]? = nil) throws {
+        self.workload = workload
+        self.batches = batches ?? makeBatches(for: workload)
+        runtime = try AppRuntime(source: workload.app)
+        let counter = self.counter
+        try runtime.addCallback(stream: "Out") { batch in
+            counter.rows += batch.count
+            counter.chunks += 1
+        }
+    }
+
+    /// Moves every prebuilt batch one iteration forward in event time (timestamps and the `ts`
+    /// attribute), so that time keeps increasing. Not measured.
+    public func advance() {
+        guard iteration > 0 else {
+            iteration = 1
+            return
+        }
+        iteration += 1
+        for b in batches.indices {
+            batches[b].timestamps.withUnsafeMutableBufferPointer { p in
+                for i in p.indices { p[i] &+= Shape.span }
+            }
+            batches[b].columns[1].longs.withUnsafeMutableBufferPointer { p in
+                for i in p.indices { p[i] &+= Shape.span }
+            }
+        }
+    }
+
+    /// Sends the 100 batches: the measured part.
+    @inline(__always)
+    public func sendAll() throws {
+        let stream = workload.stream
+        let perEvent = workload.eachEventIsAChunk
+        for batch in batches {
+            try runtime.send(batch, to: stream, eachEventIsAChunk: perEvent)
+        }
+    }
+}
+
+public struct CheckFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A run of `iterations` iterations on a fresh runtime, outside any measurement: the output row
+/// count, checked where the expected count is known exactly.
+@discardableResult
+public func check(_ workload: Workload) throws -> (rows: Int, chunks: Int) {
+    // externalTimeBatch(ts, 1000 sec) closes a window every 1,000,000 ms of event time, ~9.8 iterations.
+    let iterations = workload == .externalTimeBatch ? 12 : 2
+    let driver = try Driver(workload)
+    for _ in 0..<iterations {
+        driver.advance()
+        try driver.sendAll()
+    }
+    let inputs = iterations * Shape.eventsPerIteration
+    let rows = driver.counter.rows
+    switch workload {
+    case .filter:
+        var expected = 0
+        for i in 0..<Shape.eventsPerIteration where responseTime(ofEvent: i) > 500 { expected += 1 }
+        expected *= iterations
+        guard rows == expected else { throw CheckFailure("filter: \(rows) rows out, expected \(expected)") }
+    case .timeWindow:
+        guard rows == inputs else { throw CheckFailure("time(1 min) per event: \(rows) rows out for \(inputs) events in") }
+    case .lengthBatch:
+        guard rows == inputs / 1_000 else { throw CheckFailure("lengthBatch(1000): \(rows) rows out, expected \(inputs / 1_000)") }
+    case .groupBy1000:
+        // One result per group per chunk: every batch of 1,024 touches all 1,000 keys.
+        let expected = iterations * Shape.batchesPerIteration * 1_000
+        guard rows == expected else { throw CheckFailure("group by 1000 keys: \(rows) rows out, expected \(expected)") }
+    case .externalTimeBatch:
+        // 1,228,800 ms of events: the event at +1,000,000 ms closes the first window, one row per tenant.
+        guard rows == 50 else { throw CheckFailure("externalTimeBatch: \(rows) rows out, expected 50") }
+    }
+    return (rows, driver.counter.chunks)
+}
