@@ -28,8 +28,7 @@ let package = Package(
         .testTarget(name: "SluiceQLTests", dependencies: ["SluiceQL"]),
         .testTarget(
             name: "SluiceRuntimeTests",
-            dependencies: ["SluiceRuntime"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["SluiceRuntime"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,7 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
         self.snapshotOfAggregates = snapshotOfAggregates
         self.pending = EventBatch(types: types)
         super.init()
+        timerID = scheduler.register(self)
     }
 
     private var grouped: Bool { selector.map { !$0.groupBy.isEmpty } ?? false }
@@ -146,9 +147,10 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
 
     func rearm() {
         guard let nextTick else { return }
-        if timerID < 0 { timerID = scheduler.register(self) }
         scheduler.schedule(timerID, at: nextTick)
     }
+
+    func releaseTimer() { scheduler.unregister(timerID) }
 
     func onTime(_ time: Int64) {
         guard let tick = nextTick, tick <= time else { return }

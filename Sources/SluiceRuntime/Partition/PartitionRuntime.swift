@@ -26,6 +26,7 @@ final class PartitionInstance {
         for q in queries {
             if let s = q.subscription { s.junction.unsubscribe(s.token) }
             q.windows.forEach { $0.releaseTimer() }
+            q.rateLimiters.forEach { $0.releaseTimer() }
         }
     }
 }
@@ -62,6 +63,7 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
         self.makeInstance = makeInstance
         self.purgeInterval = purge?.interval
         self.idlePeriod = purge?.idle
+        timerID = scheduler.register(self)
         for (stream, router) in routers {
             guard let junction = global[stream] else { continue }
             junction.subscribe { [unowned self] batch in self.route(stream: stream, router: router, batch: batch) }
@@ -121,7 +123,6 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
 
     func rearm() {
         guard let nextPurge else { return }
-        if timerID < 0 { timerID = scheduler.register(self) }
         scheduler.schedule(timerID, at: nextPurge)
     }
 

@@ -7,6 +7,7 @@ class WindowProcessor: Processor, Snapshottable, TimeDriven {
     let context: ExecutionContext
     let scheduler: Scheduler
     var expectsExpired = true
+    /// Registered at construction so that timer ties break in plan order, before and after a restore.
     private(set) var timerID = -1
     /// The time of the earliest timer this window has pending, if any.
     private var armedAt: Int64?
@@ -16,11 +17,11 @@ class WindowProcessor: Processor, Snapshottable, TimeDriven {
         self.context = context
         self.scheduler = scheduler
         super.init()
+        timerID = scheduler.register(self)
     }
 
     /// Asks for `onTime` at `time`, unless an earlier timer is already pending.
     final func arm(at time: Int64) {
-        if timerID < 0 { timerID = scheduler.register(self) }
         if let armedAt, armedAt <= time, armedAt > context.now { return }
         armedAt = time
         scheduler.schedule(timerID, at: time)
@@ -42,6 +43,6 @@ class WindowProcessor: Processor, Snapshottable, TimeDriven {
     func rearm() {}
 
     func releaseTimer() {
-        if timerID >= 0 { scheduler.unregister(timerID) }
+        scheduler.unregister(timerID)
     }
 }
