@@ -72,6 +72,15 @@ public struct EventBatch: Sendable {
         for i in columns.indices { columns[i].appendNull() }
     }
 
+    /// Replaces row `row` with a row of another batch of the same schema.
+    public mutating func replace(row: Int, with other: EventBatch, row source: Int) {
+        var rebuilt = EventBatch(types: types, capacity: count)
+        rebuilt.append(from: self, rows: 0..<row)
+        rebuilt.append(from: other, row: source)
+        rebuilt.append(from: self, rows: (row + 1)..<count)
+        self = rebuilt
+    }
+
     public mutating func removeFirst(_ n: Int) {
         guard n > 0 else { return }
         timestamps.removeFirst(n)

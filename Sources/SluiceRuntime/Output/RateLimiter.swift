@@ -123,11 +123,7 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
             return
         }
         if let i = pendingGroups.firstIndex(of: group) {
-            var rebuilt = EventBatch(types: types)
-            for r in 0..<pending.count {
-                if r == i { rebuilt.append(from: chunk, row: row) } else { rebuilt.append(from: pending, row: r) }
-            }
-            pending = rebuilt
+            pending.replace(row: i, with: chunk, row: row)
         } else {
             pending.append(from: chunk, row: row)
             pendingGroups.append(group)

@@ -22,14 +22,6 @@ final class FrequentWindow: WindowProcessor {
         super.init(types: types, context: context, scheduler: scheduler)
     }
 
-    private func replaceEvent(at i: Int, with chunk: EventBatch, row: Int) {
-        var rebuilt = EventBatch(types: types)
-        rebuilt.append(from: events, rows: 0..<i)
-        rebuilt.append(from: chunk, row: row, kind: .current)
-        rebuilt.append(from: events, rows: (i + 1)..<events.count)
-        events = rebuilt
-    }
-
     private func removeSlot(_ i: Int) {
         keys.remove(at: i)
         counts.remove(at: i)
@@ -44,7 +36,7 @@ final class FrequentWindow: WindowProcessor {
             if let i = keys.firstIndex(of: key) {
                 // The key's stored event is replaced silently, as Siddhi does.
                 counts[i] += 1
-                replaceEvent(at: i, with: chunk, row: row)
+                events.replace(row: i, with: chunk, row: row)
                 out.append(from: chunk, row: row)
                 continue
             }
@@ -128,11 +120,7 @@ final class LossyFrequentWindow: WindowProcessor {
             var slot: Int
             if let i = keys.firstIndex(of: key) {
                 counts[i] += 1
-                var rebuilt = EventBatch(types: types)
-                rebuilt.append(from: events, rows: 0..<i)
-                rebuilt.append(from: chunk, row: row, kind: .current)
-                rebuilt.append(from: events, rows: (i + 1)..<events.count)
-                events = rebuilt
+                events.replace(row: i, with: chunk, row: row)
                 slot = i
             } else {
                 keys.append(key)
