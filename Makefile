@@ -3,7 +3,7 @@ SWIFT      ?= swift
 SHARED     ?= ../shared
 SLUICE_BIN := .build/release/sluice
 
-.PHONY: deps build demo test unit conformance bench clean
+.PHONY: deps build demo test unit conformance bench clean fuzz fuzz-replay
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift toolchain (swift) is required"; exit 1; }
@@ -37,3 +37,16 @@ bench:
 
 clean:
 	rm -rf .build perf/.build
+
+# libFuzzer: fuzzes the event-line decoder and the SiddhiQL parser + deploy for FUZZ_SECONDS each
+# (default 60). A separate package (tools/fuzz) builds them with -sanitize=fuzzer,address.
+# Crashing inputs land in Tests/FuzzCorpus/crashes/<target>/. See tools/fuzz/README.md.
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) tools/fuzz/fuzz.sh run
+
+# Runs the sanitizer builds once over every seed and saved crash. (`make test` replays the same
+# files without sanitizers, through Tests/SluiceRuntimeTests/FuzzCorpusReplayTests.swift.)
+fuzz-replay:
+	SWIFT=$(SWIFT) tools/fuzz/fuzz.sh replay

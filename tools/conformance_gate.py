@@ -29,7 +29,7 @@ def main():
     ap.add_argument("--shared", default=os.path.join(HERE, "..", "..", "shared"))
     args = ap.parse_args()
     runner = load_runner(args.shared)
-    folders = [os.path.join(HERE, "..", "Tests", "Conformance", "cases")]
+    folders = [f for f in [os.path.join(HERE, "..", "Tests", "Conformance", "cases")] if os.path.isdir(f)]
     shared_cases = os.path.join(args.shared, "conformance", "cases")
     if os.path.isdir(shared_cases):
         folders.insert(0, shared_cases)

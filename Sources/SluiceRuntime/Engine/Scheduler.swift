@@ -14,8 +14,13 @@ final class Scheduler {
         static func < (a: Entry, b: Entry) -> Bool { (a.time, a.listener) < (b.time, b.listener) }
     }
 
+    /// Weak, so that stages owning the scheduler are freed with their runtime.
+    private struct Listener {
+        weak var stage: TimeDriven?
+    }
+
     private var heap: [Entry] = []
-    private var listeners: [TimeDriven?] = []
+    private var listeners: [Listener] = []
     private let context: ExecutionContext
 
     init(context: ExecutionContext) {
@@ -24,12 +29,12 @@ final class Scheduler {
 
     /// Listener ids grow in creation order, which keeps ties deterministic across a restore.
     func register(_ listener: TimeDriven) -> Int {
-        listeners.append(listener)
+        listeners.append(Listener(stage: listener))
         return listeners.count - 1
     }
 
     func unregister(_ id: Int) {
-        listeners[id] = nil
+        listeners[id].stage = nil
     }
 
     func schedule(_ id: Int, at time: Int64) {
@@ -47,7 +52,7 @@ final class Scheduler {
             if entry == last { continue }
             last = entry
             if context.now < entry.time { context.now = entry.time }
-            listeners[entry.listener]?.onTime(entry.time)
+            listeners[entry.listener].stage?.onTime(entry.time)
         }
         if context.now < time { context.now = time }
     }

@@ -50,12 +50,22 @@ struct WindowFactory {
             return idx
         }
 
+        // `stream.current.event = true` changes what a batch window emits; until it is implemented, refuse it
+        // rather than run with different semantics.
+        func refuseStreamingCurrentEvents(_ i: Int) throws(Diagnostic) {
+            guard i >= 1, i < args.count, args[i].type == .bool else { return }
+            if args[i].constant == .bool(true) {
+                throw Diagnostic("window '\(name)' with stream.current.event = true is not supported yet", at: call.arguments[i].range)
+            }
+        }
+
         switch name {
         case "length":
             try arity(1...1)
             return LengthWindow(length: Int(try constantInt(0, what: "length")), types: types, context: context, scheduler: scheduler)
         case "lengthBatch":
             try arity(1...2)
+            try refuseStreamingCurrentEvents(1)
             return LengthBatchWindow(length: Int(try constantInt(0, what: "length")), types: types, context: context, scheduler: scheduler)
         case "time":
             try arity(1...1)
@@ -68,6 +78,7 @@ struct WindowFactory {
             try arity(1...3)
             var start: Int64?
             if args.count >= 2, args[1].type.isIntegral { start = try constantInt(1, what: "start time") }
+            try refuseStreamingCurrentEvents(args.count - 1)
             return TimeBatchWindow(duration: try constantInt(0, what: "time"), startTime: start, types: types,
                                    context: context, scheduler: scheduler)
         case "externalTime":
