@@ -101,6 +101,18 @@ import Testing
         #expect(try run(app, lines(5) + [tick(1000)]) == ["Out [3]", "Out [5]"])
     }
 
+    @Test func allEveryPeriod() throws {
+        let app = stream + "from S select n output every 250 milliseconds insert into Out;"
+        // The period starts with the first event (100): flushes at 350 (1..3) and 600 (4, 5).
+        #expect(try run(app, lines(5) + [tick(1000)]) == ["Out [1]", "Out [2]", "Out [3]", "Out [4]", "Out [5]"])
+    }
+
+    @Test func firstEveryPeriodNeedsNoTimer() throws {
+        let app = stream + "from S select n output first every 250 milliseconds insert into Out;"
+        // 1 passes at 100; the next may pass at 350 or later: 4 (at 400).
+        #expect(try run(app, lines(5)) == ["Out [1]", "Out [4]"])
+    }
+
     @Test func snapshotOfAggregatePerGroup() throws {
         let app = stream + "from S#window.length(10) select ip, count() as c group by ip output snapshot every 250 milliseconds insert into Out;"
         #expect(try run(app, lines(3) + [tick(360)]) == ["Out [\"ip1\",2]", "Out [\"ip0\",1]"])

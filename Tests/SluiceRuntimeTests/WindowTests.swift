@@ -85,6 +85,20 @@ import Testing
         #expect(out == ["Out [\"A\",1]", "Out [\"A\",2]", "Out [\"A\",2] expired", "Out [\"B\",4]", "Out [\"B\",5]"])
     }
 
+    @Test func lossyFrequentEmitsFrequentKeys() throws {
+        let app = stream + "from S#window.lossyFrequent(0.5, 0.1, symbol) select symbol, volume insert into Out;"
+        let out = try run(app, [e(1, "A", 1, 1), e(2, "A", 1, 2), e(3, "B", 1, 3), e(4, "B", 1, 4), e(5, "C", 1, 5)])
+        // The threshold is (0.5 - 0.1) × events seen: B's first arrival (1 < 1.2) and C's (1 < 2.0) fall short.
+        #expect(out == ["Out [\"A\",1]", "Out [\"A\",2]", "Out [\"B\",4]"])
+    }
+
+    @Test func timeBatchExpiresThePreviousBatch() throws {
+        let app = stream + "from S#window.timeBatch(1 sec) select symbol insert all events into Out;"
+        let out = try run(app, [e(1000, "A", 1, 1), e(1200, "B", 1, 1), e(2100, "C", 1, 1), tick(3000), tick(4000)])
+        #expect(out == ["Out [\"A\"]", "Out [\"B\"]", "Out [\"A\"] expired", "Out [\"B\"] expired", "Out [\"C\"]",
+                        "Out [\"C\"] expired"])
+    }
+
     @Test func namedWindowIsShared() throws {
         let app = """
         define stream S (symbol string, volume int);

@@ -88,7 +88,7 @@ final class FrequentWindow: WindowProcessor {
 }
 
 /// `lossyFrequent(support[, error][, attrs…])`: Manku-Motwani lossy counting. An event is emitted when its
-/// key's estimated frequency reaches (support − error) of all events; at each bucket boundary, keys whose
+/// key's count reaches (support − error) of all events; at each bucket boundary, keys whose
 /// count can no longer be frequent are dropped and their latest events expire.
 final class LossyFrequentWindow: WindowProcessor {
     let support: Double
@@ -129,7 +129,7 @@ final class LossyFrequentWindow: WindowProcessor {
                 events.append(from: chunk, row: row, kind: .current)
                 slot = keys.count - 1
             }
-            if Double(counts[slot] + deltas[slot]) >= (support - error) * Double(total) {
+            if Double(counts[slot]) >= (support - error) * Double(total) {
                 out.append(from: chunk, row: row)
             }
             if total % bucketWidth == 0 {
