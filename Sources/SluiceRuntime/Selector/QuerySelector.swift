@@ -67,31 +67,37 @@ final class QuerySelector: Processor, Snapshottable {
 
     var chunkShape: ChunkShape = .whole
 
-    /// The chunks within one emission: the whole of it, unless the sender asked for one chunk per event.
-    private func chunks(of kinds: [EventKind]) -> [Range<Int>] {
+    /// Scratch space for last-per-group selection, reused across chunks.
+    private var slotOfGroup: [Int32: Int] = [:]
+
+    /// Calls `body` with each chunk of one emission: the whole of it, unless the sender asked for one
+    /// chunk per event. Allocates nothing.
+    @inline(__always)
+    private func forEachChunk(of kinds: [EventKind], _ body: (Range<Int>) -> Void) {
         let n = kinds.count
-        guard context.eachEventIsAChunk, n > 1 else { return [0..<n] }
+        guard context.eachEventIsAChunk, n > 1, chunkShape != .whole else {
+            body(0..<n)
+            return
+        }
         switch chunkShape {
-        case .whole: return [0..<n]
-        case .eachRow: return (0..<n).map { $0..<$0 + 1 }
+        case .whole:
+            body(0..<n)
+        case .eachRow:
+            for i in 0..<n { body(i..<i + 1) }
         case .endsAtCurrent:
-            var out: [Range<Int>] = []
             var start = 0
             for i in 0..<n where kinds[i] == .current {
-                out.append(start..<i + 1)
+                body(start..<i + 1)
                 start = i + 1
             }
-            if start < n { out.append(start..<n) }
-            return out
+            if start < n { body(start..<n) }
         case .startsAtCurrent:
-            var out: [Range<Int>] = []
             var start = 0
             for i in 1..<n where kinds[i] == .current {
-                out.append(start..<i)
+                body(start..<i)
                 start = i
             }
-            out.append(start..<n)
-            return out
+            body(start..<n)
         }
     }
 
@@ -142,23 +148,26 @@ final class QuerySelector: Processor, Snapshottable {
 
         var rows: [Int] = []
         if batching && (hasAggregates || !groupBy.isEmpty) {
-            for segment in chunks(of: chunk.kinds) {
-                if groupBy.isEmpty {
+            rows.reserveCapacity(context.eachEventIsAChunk ? n : 16)
+            forEachChunk(of: chunk.kinds) { segment in
+                let onlyOne = (offset ?? 0) == 0 && (limit ?? 1) > 0
+                if segment.count == 1 {
+                    let i = segment.lowerBound
+                    if passes[i] && (!groupBy.isEmpty || onlyOne) { rows.append(i) }
+                } else if groupBy.isEmpty {
                     // Siddhi emits the chunk's last qualifying event, unless offset/limit rule it out.
-                    if (offset ?? 0) == 0 && (limit ?? 1) > 0, let last = segment.last(where: { passes[$0] }) { rows.append(last) }
+                    if onlyOne, let last = segment.last(where: { passes[$0] }) { rows.append(last) }
                 } else {
                     // The last row per group, groups in the order they first qualified.
-                    var slotOfGroup: [Int32: Int] = [:]
-                    var segmentRows: [Int] = []
+                    slotOfGroup.removeAll(keepingCapacity: true)
                     for i in segment where passes[i] {
                         if let s = slotOfGroup[groupIDs[i]] {
-                            segmentRows[s] = i
+                            rows[s] = i
                         } else {
-                            slotOfGroup[groupIDs[i]] = segmentRows.count
-                            segmentRows.append(i)
+                            slotOfGroup[groupIDs[i]] = rows.count
+                            rows.append(i)
                         }
                     }
-                    rows.append(contentsOf: segmentRows)
                 }
             }
         } else {
