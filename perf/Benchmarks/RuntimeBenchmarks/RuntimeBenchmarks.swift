@@ -30,7 +30,7 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     // The C-like baseline: the same in-memory arrays, the same filter, a plain loop that counts.
-    Benchmark("0 baseline plain Swift loop: count responseTime>500") { benchmark, columns in
+    Benchmark("0 baseline plain Swift loop: count responseTime>500") { (benchmark: Benchmark, columns: [[Int64]]) in
         benchmark.startMeasurement()
         let t0 = ContinuousClock.now
         var n = 0
@@ -48,7 +48,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     for (index, workload) in Workload.allCases.enumerated() {
-        Benchmark("\(index + 1) \(workload.title)") { benchmark, driver in
+        Benchmark("\(index + 1) \(workload.title)") { (benchmark: Benchmark, driver: Driver) in
             driver.advance()
             benchmark.startMeasurement()
             let t0 = ContinuousClock.now
@@ -61,7 +61,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             benchmark.measurement(eventsPerSecond, rate(t1 - t0))
             blackHole(driver.counter.rows)
-        } setup: {
+        } setup: { () throws -> Driver in
             // Output-count check on a separate runtime, outside any measurement (for time(1 min):
             // one output per input event).
             try check(workload)

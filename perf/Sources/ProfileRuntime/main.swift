@@ -8,11 +8,15 @@ import Workloads
 // Usage:
 //   ProfileRuntime check                      output counts of every workload (fresh runtimes)
 //   ProfileRuntime time [iterations]          events/s (min/p50/max) per workload, no harness
-//   ProfileRuntime <workload> [iterations]    run one workload, e.g. under valgrind --tool=callgrind
+//   ProfileRuntime <workload> [iterations] [warmup]
+//                                             run one workload: `warmup` iterations (default 2), then
+//                                             `iterations` (default 3) in measuredRounds(), so that
+//                                             valgrind --tool=callgrind --toggle-collect='*measuredRounds*'
+//                                             counts the steady state only
 // Workloads: filter externalTimeBatch groupBy1000 timeWindow lengthBatch
 
 func usage() -> Never {
-    print("usage: ProfileRuntime check | time [iterations] | <\(Workload.allCases.map(\.rawValue).joined(separator: "|"))> [iterations]")
+    print("usage: ProfileRuntime check | time [iterations] | <\(Workload.allCases.map(\.rawValue).joined(separator: "|"))> [iterations] [warmup]")
     exit(2)
 }
 
@@ -22,39 +26,47 @@ let iterations = args.dropFirst().first.flatMap { Int($0) }
 
 switch command {
 case "check":
+    var failed = false
     for w in Workload.allCases {
         do {
             let r = try check(w)
             print("\(w.rawValue): ok, \(r.rows) rows in \(r.chunks) chunks")
         } catch {
             print("\(w.rawValue): FAILED: \(error)")
+            failed = true
         }
     }
+    if failed { exit(1) }
 case "time":
     let n = iterations ?? 30
     for w in Workload.allCases {
         let driver = try Driver(w)
         var rates: [Double] = []
+        var totalNs = 0.0
         for i in 0..<(n + 3) {
             driver.advance()
             let t0 = ContinuousClock.now
             try driver.sendAll()
             let d = ContinuousClock.now - t0
             let ns = Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9
-            if i >= 3 { rates.append(Double(Shape.eventsPerIteration) / ns * 1e3) } // M events/s
+            if i >= 3 {
+                rates.append(Double(Shape.eventsPerIteration) / ns * 1e3) // M events/s
+                totalNs += ns
+            }
         }
+        let overall = Double(n * Shape.eventsPerIteration) / totalNs * 1e3
         rates.sort()
         func f(_ x: Double) -> String { String(Int((x * 100).rounded())).paddedMillions }
-        print("\(w.rawValue): M events/s min \(f(rates.first!)) p50 \(f(rates[rates.count / 2])) max \(f(rates.last!))")
+        print("\(w.rawValue): M events/s min \(f(rates.first!)) p50 \(f(rates[rates.count / 2])) max \(f(rates.last!)), overall (all events / all time) \(f(overall))")
     }
 default:
     guard let w = Workload(rawValue: command) else { usage() }
     let driver = try Driver(w)
-    for _ in 0..<(iterations ?? 20) {
-        driver.advance()
-        try driver.sendAll()
-    }
-    print("\(w.rawValue): \(driver.counter.rows) rows out")
+    let warmup = args.dropFirst(2).first.flatMap { Int($0) } ?? 2
+    try warmupRounds(driver, warmup)
+    let measured = try measuredRounds(driver, iterations ?? 3)
+    print("\(w.rawValue): \(measured) rows out in the measured rounds")
+    print("\(w.rawValue): \(driver.counter.rows) rows out in total")
 }
 
 extension String {
@@ -63,4 +75,22 @@ extension String {
         let s = count < 3 ? String(repeating: "0", count: 3 - count) + self : self
         return s.dropLast(2) + "." + s.suffix(2)
     }
+}
+
+@inline(never)
+func warmupRounds(_ driver: Driver, _ n: Int) throws {
+    for _ in 0..<n {
+        driver.advance()
+        try driver.sendAll()
+    }
+}
+
+@inline(never)
+func measuredRounds(_ driver: Driver, _ n: Int) throws -> Int {
+    let before = driver.counter.rows
+    for _ in 0..<n {
+        driver.advance()
+        try driver.sendAll()
+    }
+    return driver.counter.rows - before
 }
