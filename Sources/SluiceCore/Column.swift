@@ -49,6 +49,10 @@ public struct Column: Sendable {
 
     public var hasNulls: Bool { !nulls.isEmpty }
 
+    /// For builders that fill a lane directly.
+    @inline(__always)
+    mutating func setCount(_ n: Int) { count = n }
+
     @inline(__always)
     public func isNull(_ row: Int) -> Bool { !nulls.isEmpty && nulls[row] }
 
@@ -90,6 +94,13 @@ public struct Column: Sendable {
         case .string: strings.append("")
         case .object: objects.append(.null)
         }
+    }
+
+    /// Appends a zero value that is not null (the filler of marker rows, which carry no data).
+    public mutating func appendDefault() {
+        appendZero()
+        if !nulls.isEmpty { nulls.append(false) }
+        count += 1
     }
 
     public mutating func appendNull() {
@@ -220,24 +231,31 @@ public struct Column: Sendable {
 
     /// The rows at `indices`, in that order.
     public func gather(_ indices: [Int]) -> Column {
-        var out = Column(type: type, capacity: indices.count)
+        var out = Column(type: type)
+        let n = indices.count
+        @inline(__always)
+        func pick<T>(_ lane: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: n) { buf, count in
+                lane.withUnsafeBufferPointer { src in
+                    indices.withUnsafeBufferPointer { idx in
+                        for i in 0..<n { (buf.baseAddress! + i).initialize(to: src[idx[i]]) }
+                    }
+                }
+                count = n
+            }
+        }
         switch type {
-        case .int, .long: for i in indices { out.longs.append(longs[i]) }
-        case .float, .double: for i in indices { out.doubles.append(doubles[i]) }
-        case .bool: for i in indices { out.bools.append(bools[i]) }
-        case .string: for i in indices { out.strings.append(strings[i]) }
-        case .object: for i in indices { out.objects.append(objects[i]) }
+        case .int, .long: out.longs = pick(longs)
+        case .float, .double: out.doubles = pick(doubles)
+        case .bool: out.bools = pick(bools)
+        case .string: out.strings = pick(strings)
+        case .object: out.objects = pick(objects)
         }
         if hasNulls {
-            out.nulls.reserveCapacity(indices.count)
-            var any = false
-            for i in indices {
-                out.nulls.append(nulls[i])
-                any = any || nulls[i]
-            }
-            if !any { out.nulls.removeAll() }
+            let picked = pick(nulls)
+            if picked.contains(true) { out.nulls = picked }
         }
-        out.count = indices.count
+        out.count = n
         return out
     }
 }

@@ -65,11 +65,23 @@ public struct EventBatch: Sendable {
         for i in columns.indices { columns[i].append(from: other.columns[i], rows: rows) }
     }
 
-    /// A row with no data (a reset marker): every column gets a null.
+    /// Copies a run of rows, giving them one kind and, optionally, one timestamp.
+    public mutating func append(from other: EventBatch, rows: Range<Int>, kind: EventKind, timestamp: Int64? = nil) {
+        if let timestamp {
+            timestamps.append(contentsOf: repeatElement(timestamp, count: rows.count))
+        } else {
+            timestamps.append(contentsOf: other.timestamps[rows])
+        }
+        kinds.append(contentsOf: repeatElement(kind, count: rows.count))
+        for i in columns.indices { columns[i].append(from: other.columns[i], rows: rows) }
+    }
+
+    /// A row with no data (a reset marker). Its cells hold zero values, not nulls, so that a
+    /// marker does not give null-free columns a null bitmap; nothing reads them.
     public mutating func appendMarker(_ kind: EventKind, timestamp: Int64) {
         timestamps.append(timestamp)
         kinds.append(kind)
-        for i in columns.indices { columns[i].appendNull() }
+        for i in columns.indices { columns[i].appendDefault() }
     }
 
     /// Replaces row `row` with a row of another batch of the same schema.
@@ -101,4 +113,7 @@ public struct EventBatch: Sendable {
         EventBatch(timestamps: indices.map { timestamps[$0] }, kinds: indices.map { kinds[$0] },
                    columns: columns.map { $0.gather(indices) })
     }
+
+    /// Whether every row is a current event (the common case for stream input).
+    public var isAllCurrent: Bool { !kinds.contains { $0 != .current } }
 }

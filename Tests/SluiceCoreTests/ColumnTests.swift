@@ -42,7 +42,8 @@ import Testing
         var batch = EventBatch(types: [.long])
         batch.appendMarker(.reset, timestamp: 9)
         #expect(batch.kinds == [.reset])
-        #expect(batch.values(at: 0) == [.null])
+        #expect(batch.values(at: 0) == [.long(0)])
+        #expect(!batch.columns[0].hasNulls)
     }
 
     @Test func promotionFollowsJava() {

@@ -43,6 +43,10 @@ final class CountAggregator: Aggregator {
     init() { super.init(resultType: .long) }
 
     override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        // Work on a local copy: class-held arrays pay an exclusivity check on every access.
+        var counts = self.counts
+        self.counts = []
+        defer { self.counts = counts }
         for row in 0..<kinds.count {
             let g = Int(groups[row])
             counts.ensure(g, 0)
@@ -78,6 +82,15 @@ final class SumAggregator: Aggregator {
     override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
         guard let arg = argument else { return }
         let argIntegral = arg.type.isIntegral
+        var counts = self.counts, longSums = self.longSums, doubleSums = self.doubleSums
+        self.counts = []
+        self.longSums = []
+        self.doubleSums = []
+        defer {
+            self.counts = counts
+            self.longSums = longSums
+            self.doubleSums = doubleSums
+        }
         for row in 0..<kinds.count {
             let g = Int(groups[row])
             counts.ensure(g, 0)
@@ -140,6 +153,15 @@ final class StdDevAggregator: Aggregator {
     override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
         guard let arg = argument else { return }
         let argIntegral = arg.type.isIntegral
+        var counts = self.counts, means = self.means, m2s = self.m2s
+        self.counts = []
+        self.means = []
+        self.m2s = []
+        defer {
+            self.counts = counts
+            self.means = means
+            self.m2s = m2s
+        }
         for row in 0..<kinds.count {
             let g = Int(groups[row])
             counts.ensure(g, 0)
@@ -196,6 +218,13 @@ final class LogicalAggregator: Aggregator {
 
     override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
         guard let arg = argument else { return }
+        var trues = self.trues, falses = self.falses
+        self.trues = []
+        self.falses = []
+        defer {
+            self.trues = trues
+            self.falses = falses
+        }
         for row in 0..<kinds.count {
             let g = Int(groups[row])
             trues.ensure(g, 0)
@@ -230,6 +259,9 @@ final class DistinctCountAggregator: Aggregator {
 
     override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
         guard let arg = argument else { return }
+        var seen = self.seen
+        self.seen = []
+        defer { self.seen = seen }
         for row in 0..<kinds.count {
             let g = Int(groups[row])
             seen.ensure(g, [:])

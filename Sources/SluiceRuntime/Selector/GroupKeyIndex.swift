@@ -11,22 +11,27 @@ final class GroupKeyIndex: Snapshottable {
 
     var count: Int { keys.count }
 
-    /// The group id of every row.
-    func ids(for columns: [Column], rows: Int) -> [Int32] {
+    /// The group id of every row. Marker rows carry no key: they get id 0 without creating a group.
+    func ids(for columns: [Column], kinds: [EventKind]) -> [Int32] {
+        let rows = kinds.count
         var out = [Int32](repeating: 0, count: rows)
-        if columns.count == 1, !columns[0].hasNulls {
+        if columns.count == 1 {
             let c = columns[0]
             switch c.type {
             case .int, .long:
-                for i in 0..<rows { out[i] = id(long: c.longs[i], type: c.type) }
+                for i in 0..<rows where kinds[i] != .reset {
+                    out[i] = c.isNull(i) ? id(values: [.null]) : id(long: c.longs[i], type: c.type)
+                }
                 return out
             case .string:
-                for i in 0..<rows { out[i] = id(string: c.strings[i]) }
+                for i in 0..<rows where kinds[i] != .reset {
+                    out[i] = c.isNull(i) ? id(values: [.null]) : id(string: c.strings[i])
+                }
                 return out
             default: break
             }
         }
-        for i in 0..<rows { out[i] = id(values: columns.map { $0.value(at: i) }) }
+        for i in 0..<rows where kinds[i] != .reset { out[i] = id(values: columns.map { $0.value(at: i) }) }
         return out
     }
 

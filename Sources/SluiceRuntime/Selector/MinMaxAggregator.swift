@@ -22,10 +22,21 @@ final class MinMaxAggregator: Aggregator {
 
     override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
         guard let arg = argument else { return }
+        // Local copies avoid an exclusivity check per access to class-held arrays.
         if integral {
-            run(kinds, groups, arg, arg.longs, &sortedLongs, &runningLongs, &result) { $0.appendLong($1) }
+            var sorted = sortedLongs, running = runningLongs
+            sortedLongs = []
+            runningLongs = []
+            run(kinds, groups, arg, arg.longs, &sorted, &running, &result) { $0.appendLong($1) }
+            sortedLongs = sorted
+            runningLongs = running
         } else {
-            run(kinds, groups, arg, arg.doubles, &sortedDoubles, &runningDoubles, &result) { $0.appendDouble($1) }
+            var sorted = sortedDoubles, running = runningDoubles
+            sortedDoubles = []
+            runningDoubles = []
+            run(kinds, groups, arg, arg.doubles, &sorted, &running, &result) { $0.appendDouble($1) }
+            sortedDoubles = sorted
+            runningDoubles = running
         }
     }
 

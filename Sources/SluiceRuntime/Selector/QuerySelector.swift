@@ -116,7 +116,7 @@ final class QuerySelector: Processor, Snapshottable {
         if groupBy.isEmpty {
             groupIDs = [Int32](repeating: 0, count: n)
         } else {
-            groupIDs = groups.ids(for: groupBy.map { $0.evaluate(input) }, rows: n)
+            groupIDs = groups.ids(for: groupBy.map { $0.evaluate(input) }, kinds: chunk.kinds)
         }
         if !aggregates.isEmpty {
             var extended = chunk

@@ -49,11 +49,23 @@ final class LengthBatchWindow: WindowProcessor {
     }
 
     override func process(_ chunk: EventBatch) {
-        for row in 0..<chunk.count where chunk.kinds[row] == .current {
-            buffers.current.append(from: chunk, row: row)
+        guard chunk.isAllCurrent else {
+            for row in 0..<chunk.count where chunk.kinds[row] == .current { add(chunk, rows: row..<row + 1) }
+            return
+        }
+        add(chunk, rows: 0..<chunk.count)
+    }
+
+    /// Adds a run of current rows, emitting a batch each time one fills up.
+    private func add(_ chunk: EventBatch, rows: Range<Int>) {
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + length - buffers.current.count)
+            buffers.current.append(from: chunk, rows: start..<end)
+            start = end
             if buffers.current.count == length {
                 var out = newBatch(capacity: length * 2 + 1)
-                buffers.flush(at: chunk.timestamps[row], expectsExpired: expectsExpired, into: &out)
+                buffers.flush(at: chunk.timestamps[end - 1], expectsExpired: expectsExpired, into: &out)
                 emit(out)
             }
         }

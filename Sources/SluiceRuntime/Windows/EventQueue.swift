@@ -28,7 +28,7 @@ struct EventQueue {
     }
 
     mutating func append(from batch: EventBatch, rows: Range<Int>) {
-        storage.append(from: batch, rows: rows)
+        storage.append(from: batch, rows: rows, kind: .current)
     }
 
     /// Moves the oldest event to `out` as an expired event stamped `timestamp`.
@@ -38,14 +38,14 @@ struct EventQueue {
         compactIfWorthIt()
     }
 
-    mutating func dropFirst() {
-        head += 1
+    mutating func dropFirst(_ n: Int = 1) {
+        head += n
         compactIfWorthIt()
     }
 
     /// Copies every queued event to `out` with the given kind.
     func copyAll(into out: inout EventBatch, kind: EventKind, timestamp: Int64? = nil) {
-        for r in head..<storage.count { out.append(from: storage, row: r, kind: kind, timestamp: timestamp) }
+        out.append(from: storage, rows: head..<storage.count, kind: kind, timestamp: timestamp)
     }
 
     mutating func removeAll() {
