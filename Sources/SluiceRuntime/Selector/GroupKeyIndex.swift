@@ -1,10 +1,10 @@
 import SluiceCore
 
-/// Maps group-by keys to dense group ids in first-seen order. Lookups use Swift's hashing,
-/// which is fine here: ids are assigned in arrival order, so nothing depends on hash order.
+/// Maps group-by keys to dense group ids in first-seen order. Single long and string keys use
+/// fixed-hash tables; other keys use a dictionary, whose hash order nothing depends on.
 final class GroupKeyIndex: Snapshottable {
-    private var longIDs: [Int64: Int32] = [:]
-    private var stringIDs: [String: Int32] = [:]
+    private var longIDs = LongKeyTable()
+    private var stringIDs = StringKeyTable()
     private var valueIDs: [[Value]: Int32] = [:]
     /// Every key, by id: the source of truth for snapshots.
     private(set) var keys: [[Value]] = []
@@ -15,18 +15,31 @@ final class GroupKeyIndex: Snapshottable {
     func ids(for columns: [Column], kinds: [EventKind]) -> [Int32] {
         let rows = kinds.count
         var out = [Int32](repeating: 0, count: rows)
-        if columns.count == 1 {
+        if columns.count == 1 && !columns[0].hasNulls {
             let c = columns[0]
             switch c.type {
             case .int, .long:
+                // Local tables: a class-held one would pay an exclusivity check per row.
+                var table = longIDs
+                longIDs = LongKeyTable()
                 for i in 0..<rows where kinds[i] != .reset {
-                    out[i] = c.isNull(i) ? id(values: [.null]) : id(long: c.longs[i], type: c.type)
+                    let next = Int32(keys.count)
+                    let id = table.id(c.longs[i], orInsert: next)
+                    if id == next { keys.append([c.type == .int ? .int(Int32(truncatingIfNeeded: c.longs[i])) : .long(c.longs[i])]) }
+                    out[i] = id
                 }
+                longIDs = table
                 return out
             case .string:
+                var table = stringIDs
+                stringIDs = StringKeyTable()
                 for i in 0..<rows where kinds[i] != .reset {
-                    out[i] = c.isNull(i) ? id(values: [.null]) : id(string: c.strings[i])
+                    let next = Int32(keys.count)
+                    let id = table.id(c.strings[i], orInsert: next)
+                    if id == next { keys.append([.string(c.strings[i])]) }
+                    out[i] = id
                 }
+                stringIDs = table
                 return out
             default: break
             }
@@ -35,21 +48,17 @@ final class GroupKeyIndex: Snapshottable {
         return out
     }
 
-    @inline(__always)
     private func id(long v: Int64, type: AttributeType) -> Int32 {
-        if let id = longIDs[v] { return id }
-        let id = Int32(keys.count)
-        longIDs[v] = id
-        keys.append([type == .int ? .int(Int32(truncatingIfNeeded: v)) : .long(v)])
+        let next = Int32(keys.count)
+        let id = longIDs.id(v, orInsert: next)
+        if id == next { keys.append([type == .int ? .int(Int32(truncatingIfNeeded: v)) : .long(v)]) }
         return id
     }
 
-    @inline(__always)
     private func id(string v: String) -> Int32 {
-        if let id = stringIDs[v] { return id }
-        let id = Int32(keys.count)
-        stringIDs[v] = id
-        keys.append([.string(v)])
+        let next = Int32(keys.count)
+        let id = stringIDs.id(v, orInsert: next)
+        if id == next { keys.append([.string(v)]) }
         return id
     }
 
@@ -74,9 +83,9 @@ final class GroupKeyIndex: Snapshottable {
         keys.append(key)
         if key.count == 1 {
             switch key[0] {
-            case .int(let i): longIDs[Int64(i)] = id; return
-            case .long(let l): longIDs[l] = id; return
-            case .string(let s): stringIDs[s] = id; return
+            case .int(let i): _ = longIDs.id(Int64(i), orInsert: id); return
+            case .long(let l): _ = longIDs.id(l, orInsert: id); return
+            case .string(let s): _ = stringIDs.id(s, orInsert: id); return
             default: break
             }
         }
@@ -89,8 +98,8 @@ final class GroupKeyIndex: Snapshottable {
     }
 
     func restore(from r: inout StateReader) throws {
-        longIDs = [:]
-        stringIDs = [:]
+        longIDs = LongKeyTable()
+        stringIDs = StringKeyTable()
         valueIDs = [:]
         keys = []
         let n = try r.readCount()

@@ -27,6 +27,7 @@ final class QuerySelector: Processor, Snapshottable {
     let groups = GroupKeyIndex()
     /// The projection is a plain pick of input columns with no aggregation: no copy is needed.
     private let pickedColumns: [Int]?
+    private var groupSlots: [Int32] = []
     /// The group id of each row of the chunk being emitted, for group-aware rate limiters.
     private(set) var emittedGroupIDs: [Int32] = []
 
@@ -67,8 +68,6 @@ final class QuerySelector: Processor, Snapshottable {
 
     var chunkShape: ChunkShape = .whole
 
-    /// Scratch space for last-per-group selection, reused across chunks.
-    private var slotOfGroup: [Int32: Int] = [:]
 
     /// Calls `body` with each chunk of one emission: the whole of it, unless the sender asked for one
     /// chunk per event. Allocates nothing.
@@ -148,6 +147,11 @@ final class QuerySelector: Processor, Snapshottable {
 
         var rows: [Int] = []
         if batching && (hasAggregates || !groupBy.isEmpty) {
+            // Scratch for last-per-group selection: the output slot of each group id, -1 when unused.
+            // Held locally while in use, so that the class-held copy costs no access check per row.
+            var slotOfGroup = groupSlots
+            groupSlots = []
+            defer { groupSlots = slotOfGroup }
             rows.reserveCapacity(context.eachEventIsAChunk ? n : 16)
             forEachChunk(of: chunk.kinds) { segment in
                 let onlyOne = (offset ?? 0) == 0 && (limit ?? 1) > 0
@@ -159,15 +163,32 @@ final class QuerySelector: Processor, Snapshottable {
                     if onlyOne, let last = segment.last(where: { passes[$0] }) { rows.append(last) }
                 } else {
                     // The last row per group, groups in the order they first qualified.
-                    slotOfGroup.removeAll(keepingCapacity: true)
+                    let base = rows.count
+                    if segment.count <= 16 {
+                        // Small chunks (one arrival and its expiries): a scan beats hashing.
+                        for i in segment where passes[i] {
+                            let g = groupIDs[i]
+                            if let s = (base..<rows.count).first(where: { groupIDs[rows[$0]] == g }) {
+                                rows[s] = i
+                            } else {
+                                rows.append(i)
+                            }
+                        }
+                        return
+                    }
+                    // Group ids are dense, so a slot array indexed by id replaces a hash map.
+                    if slotOfGroup.count < groups.count { slotOfGroup += repeatElement(-1, count: groups.count - slotOfGroup.count) }
                     for i in segment where passes[i] {
-                        if let s = slotOfGroup[groupIDs[i]] {
-                            rows[s] = i
+                        let g = Int(groupIDs[i])
+                        let s = slotOfGroup[g]
+                        if s >= 0 {
+                            rows[Int(s)] = i
                         } else {
-                            slotOfGroup[groupIDs[i]] = rows.count
+                            slotOfGroup[g] = Int32(rows.count)
                             rows.append(i)
                         }
                     }
+                    for s in base..<rows.count { slotOfGroup[Int(groupIDs[rows[s]])] = -1 }
                 }
             }
         } else {

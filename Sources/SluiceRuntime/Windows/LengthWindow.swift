@@ -12,6 +12,11 @@ final class LengthWindow: WindowProcessor {
     }
 
     override func process(_ chunk: EventBatch) {
+        if let out = Self.slide(&buffer, chunk, length: length) { emit(out) }
+    }
+
+    /// Static and `inout`, so the window's state is accessed once per chunk, not once per row.
+    private static func slide(_ buffer: inout SlidingBuffer, _ chunk: EventBatch, length: Int) -> EventBatch? {
         for row in 0..<chunk.count where chunk.kinds[row] == .current {
             let ts = chunk.timestamps[row]
             if length == 0 {
@@ -23,7 +28,7 @@ final class LengthWindow: WindowProcessor {
             buffer.emitCurrent(chunk, row: row)
             buffer.admit(row: row)
         }
-        if let out = buffer.finish(chunk) { emit(out) }
+        return buffer.finish(chunk)
     }
 
     override func snapshot(into w: inout StateWriter) { buffer.snapshot(into: &w) }

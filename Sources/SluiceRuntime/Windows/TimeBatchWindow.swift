@@ -96,20 +96,30 @@ final class ExternalTimeBatchWindow: WindowProcessor {
     override func process(_ chunk: EventBatch) {
         let times = chunk.columns[timeColumn].longs
         var out = newBatch()
-        for row in 0..<chunk.count where chunk.kinds[row] == .current {
+        // Rows join the batch in runs; a run ends where an event reaches the batch's end.
+        var runStart: Int?
+        for row in 0..<chunk.count {
+            guard chunk.kinds[row] == .current else {
+                if let s = runStart { buffers.current.append(from: chunk, rows: s..<row) }
+                runStart = nil
+                continue
+            }
             let t = times[row]
             if endTime == nil {
                 let origin = startTime ?? t
                 endTime = origin + max(0, (t - origin) / duration + 1) * duration
             }
             if let end = endTime, t >= end {
+                if let s = runStart { buffers.current.append(from: chunk, rows: s..<row) }
+                runStart = nil
                 buffers.flush(at: end, expectsExpired: expectsExpired, into: &out)
                 emit(out)
                 out.removeAll()
                 endTime = end + ((t - end) / duration + 1) * duration
             }
-            buffers.current.append(from: chunk, row: row)
+            if runStart == nil { runStart = row }
         }
+        if let s = runStart { buffers.current.append(from: chunk, rows: s..<chunk.count) }
         if let timeout {
             timeoutAt = context.now + timeout
             arm(at: context.now + timeout)

@@ -13,21 +13,32 @@ final class TimeWindow: WindowProcessor {
     }
 
     override func process(_ chunk: EventBatch) {
-        for row in 0..<chunk.count where chunk.kinds[row] == .current {
-            let ts = chunk.timestamps[row]
-            while !buffer.isEmpty && buffer.oldestTimestamp(chunk) + duration <= ts { buffer.expireOldest(timestamp: ts) }
-            buffer.emitCurrent(chunk, row: row)
-            buffer.admit(row: row)
-        }
-        if let out = buffer.finish(chunk) { emit(out) }
+        if let out = Self.slide(&buffer, chunk, duration: duration, length: .max) { emit(out) }
         rearm()
     }
 
     override func timerFired(at time: Int64) {
-        let none = newBatch()
-        while !buffer.isEmpty && buffer.oldestTimestamp(none) + duration <= time { buffer.expireOldest(timestamp: time) }
-        if let out = buffer.finish(none) { emit(out) }
+        if let out = Self.expire(&buffer, upTo: time, duration: duration, empty: newBatch()) { emit(out) }
         rearm()
+    }
+
+    /// Admits a chunk into a window bounded by time (and length). Static and `inout`, so the
+    /// window's state is accessed once per chunk, not once per row.
+    static func slide(_ buffer: inout SlidingBuffer, _ chunk: EventBatch, duration: Int64, length: Int) -> EventBatch? {
+        for row in 0..<chunk.count where chunk.kinds[row] == .current {
+            let ts = chunk.timestamps[row]
+            while !buffer.isEmpty && buffer.oldestTimestamp(chunk) + duration <= ts { buffer.expireOldest(timestamp: ts) }
+            if buffer.count >= length && !buffer.isEmpty { buffer.expireOldest(timestamp: ts) }
+            buffer.emitCurrent(chunk, row: row)
+            buffer.admit(row: row)
+        }
+        return buffer.finish(chunk)
+    }
+
+    /// Expires what is due at `time` (a timer).
+    static func expire(_ buffer: inout SlidingBuffer, upTo time: Int64, duration: Int64, empty: EventBatch) -> EventBatch? {
+        while !buffer.isEmpty && buffer.oldestTimestamp(empty) + duration <= time { buffer.expireOldest(timestamp: time) }
+        return buffer.finish(empty)
     }
 
     override func rearm() {
@@ -52,21 +63,12 @@ final class TimeLengthWindow: WindowProcessor {
     }
 
     override func process(_ chunk: EventBatch) {
-        for row in 0..<chunk.count where chunk.kinds[row] == .current {
-            let ts = chunk.timestamps[row]
-            while !buffer.isEmpty && buffer.oldestTimestamp(chunk) + duration <= ts { buffer.expireOldest(timestamp: ts) }
-            if buffer.count >= length && !buffer.isEmpty { buffer.expireOldest(timestamp: ts) }
-            buffer.emitCurrent(chunk, row: row)
-            buffer.admit(row: row)
-        }
-        if let out = buffer.finish(chunk) { emit(out) }
+        if let out = TimeWindow.slide(&buffer, chunk, duration: duration, length: length) { emit(out) }
         rearm()
     }
 
     override func timerFired(at time: Int64) {
-        let none = newBatch()
-        while !buffer.isEmpty && buffer.oldestTimestamp(none) + duration <= time { buffer.expireOldest(timestamp: time) }
-        if let out = buffer.finish(none) { emit(out) }
+        if let out = TimeWindow.expire(&buffer, upTo: time, duration: duration, empty: newBatch()) { emit(out) }
         rearm()
     }
 
@@ -92,16 +94,20 @@ final class ExternalTimeWindow: WindowProcessor {
     }
 
     override func process(_ chunk: EventBatch) {
-        let times = chunk.columns[timeColumn]
+        if let out = Self.slide(&buffer, chunk, timeColumn: timeColumn, duration: duration) { emit(out) }
+    }
+
+    private static func slide(_ buffer: inout SlidingBuffer, _ chunk: EventBatch, timeColumn: Int, duration: Int64) -> EventBatch? {
+        let times = chunk.columns[timeColumn].longs
         for row in 0..<chunk.count where chunk.kinds[row] == .current {
-            let now = times.longs[row]
+            let now = times[row]
             while !buffer.isEmpty && buffer.oldestLong(column: timeColumn, chunk) + duration <= now {
                 buffer.expireOldest(timestamp: chunk.timestamps[row])
             }
             buffer.emitCurrent(chunk, row: row)
             buffer.admit(row: row)
         }
-        if let out = buffer.finish(chunk) { emit(out) }
+        return buffer.finish(chunk)
     }
 
     override func snapshot(into w: inout StateWriter) { buffer.snapshot(into: &w) }
