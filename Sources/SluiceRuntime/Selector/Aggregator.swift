@@ -28,6 +28,24 @@ class Aggregator: Snapshottable {
     func restore(from r: inout StateReader) throws {}
 }
 
+/// Per-chunk helpers shared by the aggregators.
+enum AggregateChunk {
+    /// The number of groups a chunk touches (ids are dense), so state grows once per chunk.
+    @inline(__always)
+    static func groupCount(_ groups: [Int32]) -> Int {
+        var m: Int32 = -1
+        for g in groups where g > m { m = g }
+        return Int(m) + 1
+    }
+
+    /// Marks one row null in a lazily created bitmap.
+    @inline(__always)
+    static func setNull(_ nulls: inout [Bool], _ row: Int, count: Int) {
+        if nulls.isEmpty { nulls = [Bool](repeating: false, count: count) }
+        nulls[row] = true
+    }
+}
+
 extension Array {
     /// Grows to cover index `i`, filling with `value`.
     @inline(__always)
@@ -47,17 +65,20 @@ final class CountAggregator: Aggregator {
         var counts = self.counts
         self.counts = []
         defer { self.counts = counts }
-        for row in 0..<kinds.count {
+        let n = kinds.count
+        counts.ensure(AggregateChunk.groupCount(groups) - 1, 0)
+        var out = [Int64](repeating: 0, count: n)
+        for row in 0..<n {
             let g = Int(groups[row])
-            counts.ensure(g, 0)
             switch kinds[row] {
             case .current: counts[g] += 1
             case .expired: counts[g] -= 1
             case .reset:
                 for i in counts.indices { counts[i] = 0 }
             }
-            result.appendLong(counts[g])
+            out[row] = counts[g]
         }
+        result = Column(longs: out, type: .long)
     }
 
     override func snapshot(into w: inout StateWriter) { w.write(counts) }
@@ -91,16 +112,21 @@ final class SumAggregator: Aggregator {
             self.longSums = longSums
             self.doubleSums = doubleSums
         }
-        for row in 0..<kinds.count {
+        let n = kinds.count
+        let groupCount = AggregateChunk.groupCount(groups)
+        counts.ensure(groupCount - 1, 0)
+        if integral { longSums.ensure(groupCount - 1, 0) } else { doubleSums.ensure(groupCount - 1, 0) }
+        var outLongs = integral ? [Int64](repeating: 0, count: n) : []
+        var outDoubles = integral ? [] : [Double](repeating: 0, count: n)
+        var nulls: [Bool] = []
+        for row in 0..<n {
             let g = Int(groups[row])
-            counts.ensure(g, 0)
-            if integral { longSums.ensure(g, 0) } else { doubleSums.ensure(g, 0) }
             let kind = kinds[row]
             if kind == .reset {
                 for i in counts.indices { counts[i] = 0 }
                 for i in longSums.indices { longSums[i] = 0 }
                 for i in doubleSums.indices { doubleSums[i] = 0 }
-                result.appendNull()
+                AggregateChunk.setNull(&nulls, row, count: n)
                 continue
             }
             if !arg.isNull(row) {
@@ -118,15 +144,17 @@ final class SumAggregator: Aggregator {
                 }
             }
             if counts[g] == 0 {
-                result.appendNull()
+                AggregateChunk.setNull(&nulls, row, count: n)
             } else if average {
-                result.appendDouble(doubleSums[g] / Double(counts[g]))
+                outDoubles[row] = doubleSums[g] / Double(counts[g])
             } else if integral {
-                result.appendLong(longSums[g])
+                outLongs[row] = longSums[g]
             } else {
-                result.appendDouble(doubleSums[g])
+                outDoubles[row] = doubleSums[g]
             }
         }
+        result = integral ? Column(longs: outLongs, nulls: nulls, type: resultType)
+            : Column(doubles: outDoubles, nulls: nulls, type: resultType)
     }
 
     override func snapshot(into w: inout StateWriter) {
