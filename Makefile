@@ -9,6 +9,7 @@ deps:
 	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift toolchain (swift) is required"; exit 1; }
 	@python3 -c 'import yaml' 2>/dev/null || pip install --quiet pyyaml || \
 		{ apt-get update -qq && apt-get install -y -qq python3-yaml; }
+	@pkg-config --exists liblz4 || (apt-get update -qq && apt-get install -y -qq liblz4-dev pkg-config)
 
 build: deps
 	$(SWIFT) build -c release --product sluice

@@ -1,0 +1,210 @@
+import NIOCore
+import SluiceCore
+
+extension BatchCodec {
+    /// Reads one `sluice.v1.EventBatch` message (the whole of `payload`'s readable bytes) into a
+    /// new batch of the stream's `schema`.
+    public static func decode(_ payload: ByteBuffer, schema: [AttributeType],
+                              limits: WireLimits = .default) throws -> (header: BatchHeader, batch: EventBatch) {
+        var batch = EventBatch(types: schema)
+        let header = try decode(payload, schema: schema, into: &batch, limits: limits)
+        return (header, batch)
+    }
+
+    /// Reads one batch into `batch`, reusing its storage: a caller that recycles batches decodes
+    /// with no allocation besides strings too long to store inline. On a throw `batch` holds
+    /// partial rows and must be refilled before use.
+    ///
+    /// Throws `WireError`: `.schemaMismatch` when the columns' number or types differ from
+    /// `schema`, `.truncatedColumn` when a column holds fewer values than the batch has events,
+    /// `.tooManyEvents`, `.unsupportedType`, or `.malformedMessage` for anything else.
+    public static func decode(_ payload: ByteBuffer, schema: [AttributeType], into batch: inout EventBatch,
+                              limits: WireLimits = .default) throws -> BatchHeader {
+        try payload.withUnsafeReadableBytes { bytes in
+            var reader = BatchReader(bytes: bytes, schema: schema, limits: limits)
+            return try reader.read(into: &batch)
+        }
+    }
+}
+
+/// One decode: a first pass reads the header fields and counts columns, so that sizes are checked
+/// before anything is reserved; a second pass fills the columns.
+private struct BatchReader {
+    typealias Field = BatchCodec.Field
+    typealias ColumnField = BatchCodec.ColumnField
+
+    let bytes: UnsafeRawBufferPointer
+    let schema: [AttributeType]
+    let limits: WireLimits
+    var events = 0
+
+    init(bytes: UnsafeRawBufferPointer, schema: [AttributeType], limits: WireLimits) {
+        self.bytes = bytes
+        self.schema = schema
+        self.limits = limits
+    }
+
+    mutating func read(into batch: inout EventBatch) throws -> BatchHeader {
+        let header = try scan()
+        for type in schema where type.wireValue == nil {
+            throw WireError(.unsupportedType, "the stream has an attribute of type \(type), which has no wire form")
+        }
+        prepare(&batch)
+
+        var reader = ProtoReader(bytes)
+        var timestamps = batch.timestamps
+        var kinds = batch.kinds
+        batch.timestamps = []
+        batch.kinds = []
+        timestamps.removeAll(keepingCapacity: true)
+        kinds.removeAll(keepingCapacity: true)
+        timestamps.reserveCapacity(events)
+        var column = 0
+        try wrap(.malformedMessage, "event batch") {
+            while !reader.isAtEnd {
+                let (field, type) = try reader.tag()
+                switch field {
+                case Field.timestampDeltas:
+                    try readTimestamps(type, &reader, into: &timestamps)
+                case Field.columns:
+                    let range = try reader.lengthDelimited()
+                    try readColumn(range, index: column, into: &batch.columns[column])
+                    column += 1
+                case Field.kinds:
+                    try readKinds(type, &reader, into: &kinds)
+                default:
+                    try reader.skip(field: field, type: type)
+                }
+            }
+        }
+        guard timestamps.count == events else {
+            throw WireError(.truncatedColumn, "timestamps: \(timestamps.count) values for \(events) events")
+        }
+        if kinds.isEmpty {
+            kinds.append(contentsOf: repeatElement(.current, count: events))
+        } else if kinds.count != events {
+            throw WireError(.truncatedColumn, "kinds: \(kinds.count) values for \(events) events")
+        }
+        batch.timestamps = timestamps
+        batch.kinds = kinds
+        return header
+    }
+
+    /// First pass: header scalars, wire types of known fields, the column count, and whether the
+    /// claimed event count is plausible for the message's size.
+    private mutating func scan() throws -> BatchHeader {
+        var header = BatchHeader(streamID: 0, producerID: 0, sequence: 0)
+        var eventCount: UInt64 = 0
+        var columns = 0
+        var reader = ProtoReader(bytes)
+        try wrap(.malformedMessage, "event batch") {
+            while !reader.isAtEnd {
+                let (field, type) = try reader.tag()
+                switch field {
+                case Field.streamID, Field.producerID, Field.sequence, Field.eventCount:
+                    guard type == WireType.varint.rawValue else { throw ProtoReader.Failure.badWireType(field: field, type: type) }
+                    let value = try reader.varint()
+                    switch field {
+                    case Field.streamID: header.streamID = UInt32(truncatingIfNeeded: value)
+                    case Field.producerID: header.producerID = value
+                    case Field.sequence: header.sequence = value
+                    default: eventCount = UInt64(UInt32(truncatingIfNeeded: value))
+                    }
+                case Field.columns:
+                    guard type == WireType.lengthDelimited.rawValue else { throw ProtoReader.Failure.badWireType(field: field, type: type) }
+                    _ = try reader.lengthDelimited()
+                    columns += 1
+                case Field.timestampDeltas, Field.kinds:
+                    guard type == WireType.lengthDelimited.rawValue || type == WireType.varint.rawValue else {
+                        throw ProtoReader.Failure.badWireType(field: field, type: type)
+                    }
+                    try reader.skip(field: field, type: type)
+                default:
+                    try reader.skip(field: field, type: type)
+                }
+            }
+        }
+        guard columns == schema.count else {
+            throw WireError(.schemaMismatch, "the batch has \(columns) columns but the stream has \(schema.count) attributes")
+        }
+        guard eventCount <= UInt64(limits.maxEventsPerBatch) else {
+            throw WireError(.tooManyEvents, "the batch claims \(eventCount) events, over the limit of \(limits.maxEventsPerBatch)")
+        }
+        // Every event takes at least a byte of timestamp and a byte in each column.
+        guard eventCount * UInt64(1 + schema.count) <= UInt64(bytes.count) else {
+            throw WireError(.truncatedColumn, "the batch claims \(eventCount) events but is only \(bytes.count) bytes long")
+        }
+        events = Int(eventCount)
+        return header
+    }
+
+    /// Makes `batch` an empty batch of `schema`, keeping its storage when its columns match.
+    private func prepare(_ batch: inout EventBatch) {
+        var matches = batch.columns.count == schema.count
+        if matches {
+            for i in schema.indices where batch.columns[i].type != schema[i] { matches = false; break }
+        }
+        if !matches { batch = EventBatch(types: schema) }
+    }
+
+    private func readTimestamps(_ type: UInt8, _ reader: inout ProtoReader, into timestamps: inout [Int64]) throws {
+        var previous = timestamps.last ?? 0
+        try readVarints(type, &reader, what: "timestamps", already: timestamps.count) { value in
+            previous = previous &+ unzigzag(value)
+            timestamps.append(previous)
+        }
+    }
+
+    private func readKinds(_ type: UInt8, _ reader: inout ProtoReader, into kinds: inout [EventKind]) throws {
+        try readVarints(type, &reader, what: "kinds", already: kinds.count) { value in
+            guard value <= 2, let kind = EventKind(rawValue: UInt8(value)) else {
+                throw WireError(.malformedMessage, "kinds: \(value) is not an event kind")
+            }
+            kinds.append(kind)
+        }
+    }
+
+    /// A repeated varint field, packed or not. Refuses to go past `events` values, so a lying
+    /// message cannot grow an array beyond what the event count allowed for.
+    private func readVarints(_ type: UInt8, _ reader: inout ProtoReader, what: String, already: Int,
+                             _ append: (UInt64) throws -> Void) throws {
+        let events = self.events
+        var count = already
+        func take(_ value: UInt64) throws {
+            count += 1
+            guard count <= events else {
+                throw WireError(.malformedMessage, "\(what): more values than the \(events) events")
+            }
+            try append(value)
+        }
+        if type == WireType.varint.rawValue {
+            try take(try reader.varint())
+        } else {
+            let range = try reader.lengthDelimited()
+            var packed = ProtoReader(base: reader.base, range: range)
+            while !packed.isAtEnd { try take(try packed.varint()) }
+        }
+    }
+
+    // MARK: Columns
+
+    private func readColumn(_ range: Range<Int>, index: Int, into column: inout Column) throws {
+        // Take the column's storage so that its arrays are uniquely referenced while refilled.
+        var taken = Column(type: schema[index])
+        swap(&taken, &column)
+        var reader = ColumnReader(base: ProtoReader(bytes).base, range: range, type: schema[index],
+                                  events: events, index: index, arity: schema.count)
+        try reader.read(into: &taken)
+        column = taken
+    }
+}
+
+/// Runs `body`, turning a bare reader failure into a `WireError` that says where it happened.
+func wrap<T>(_ code: WireError.Code, _ context: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let failure as ProtoReader.Failure {
+        let code: WireError.Code = if case .truncated = failure { code } else { .malformedMessage }
+        throw WireError(code, "\(context()): \(failure)")
+    }
+}

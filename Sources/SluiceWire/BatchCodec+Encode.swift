@@ -1,0 +1,219 @@
+import NIOCore
+import SluiceCore
+
+extension BatchCodec {
+    /// Appends `batch` to `out` as one `sluice.v1.EventBatch` message. Each column is sized first
+    /// so that its length prefix is exact, then written in place. Throws for a batch that cannot
+    /// travel: an `object` attribute, or columns whose lengths disagree.
+    public static func encode(_ batch: EventBatch, header: BatchHeader, into out: inout ByteBuffer) throws {
+        let n = batch.count
+        guard n <= Int(UInt32.max), batch.kinds.count == n else {
+            throw WireError(.malformedMessage, "batch has \(n) timestamps and \(batch.kinds.count) kinds")
+        }
+        try encodeHead(batch.timestamps, header: header, into: &out)
+        for (index, column) in batch.columns.enumerated() {
+            try encodeColumn(column, index: index, of: batch.columns.count, events: n, into: &out)
+        }
+        try encodeKinds(batch.kinds, into: &out)
+    }
+
+    private static func encodeHead(_ timestamps: [Int64], header: BatchHeader, into out: inout ByteBuffer) throws {
+        let n = timestamps.count
+        var deltasSize = 0
+        timestamps.withUnsafeBufferPointer { ts in
+            var previous: Int64 = 0
+            for t in ts {
+                deltasSize += varintSize(zigzag(t &- previous))
+                previous = t
+            }
+        }
+        // Three 10-byte varints, a 5-byte count, each with its tag; then the packed deltas.
+        let bound = 3 * 11 + 6 + 1 + 5 + deltasSize
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            var w = ProtoWriter(raw.baseAddress!)
+            if header.streamID != 0 {
+                w.tag(Field.streamID, .varint)
+                w.varint(UInt64(header.streamID))
+            }
+            if header.producerID != 0 {
+                w.tag(Field.producerID, .varint)
+                w.varint(header.producerID)
+            }
+            if header.sequence != 0 {
+                w.tag(Field.sequence, .varint)
+                w.varint(header.sequence)
+            }
+            if n > 0 {
+                w.tag(Field.eventCount, .varint)
+                w.varint(UInt64(n))
+                w.tag(Field.timestampDeltas, .lengthDelimited)
+                w.varint(UInt64(deltasSize))
+                timestamps.withUnsafeBufferPointer { ts in
+                    var previous: Int64 = 0
+                    for t in ts {
+                        w.varint(zigzag(t &- previous))
+                        previous = t
+                    }
+                }
+            }
+            return w.cursor - raw.baseAddress!
+        }
+    }
+
+    private static func encodeColumn(_ column: Column, index: Int, of arity: Int, events n: Int,
+                                     into out: inout ByteBuffer) throws {
+        guard let wireType = column.type.wireValue else {
+            throw WireError(.unsupportedType, "attribute \(index + 1) of \(arity) has type object, which has no wire form")
+        }
+        guard column.count == n, column.nulls.isEmpty || column.nulls.count == n else {
+            throw WireError(.malformedMessage, "attribute \(index + 1) of \(arity) has \(column.count) values for \(n) events")
+        }
+        let plan = ColumnPlan(column)
+        let total = 1 + varintSize(UInt64(plan.bodySize)) + plan.bodySize
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            var w = ProtoWriter(raw.baseAddress!)
+            w.tag(Field.columns, .lengthDelimited)
+            w.varint(UInt64(plan.bodySize))
+            w.tag(ColumnField.type, .varint)
+            w.varint(UInt64(wireType.rawValue))
+            plan.writeValues(column, into: &w)
+            plan.writeNullBitmap(column, into: &w)
+            return total
+        }
+    }
+
+    private static func encodeKinds(_ kinds: [EventKind], into out: inout ByteBuffer) throws {
+        guard kinds.contains(where: { $0 != .current }) else { return }
+        let n = kinds.count
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 + 10 + n) { raw in
+            var w = ProtoWriter(raw.baseAddress!)
+            w.tag(Field.kinds, .lengthDelimited)
+            w.varint(UInt64(n))
+            // Every EventKind is below 128, so each packed varint is its raw byte.
+            for kind in kinds { w.byte(kind.rawValue) }
+            return w.cursor - raw.baseAddress!
+        }
+    }
+}
+
+/// The sizes of one column's fields, measured before writing so length prefixes are exact.
+private struct ColumnPlan {
+    /// Bytes of the packed value field's content (longs, floats, doubles, bools or string lengths).
+    var valuesSize = 0
+    var longsDelta = false
+    var arenaSize = 0
+    var bitmapSize = 0
+    var bodySize = 0
+
+    init(_ column: Column) {
+        let n = column.count
+        switch column.type {
+        case .int, .long:
+            var plain = 0, delta = 0
+            column.longs.withUnsafeBufferPointer { values in
+                var previous: Int64 = 0
+                for v in values {
+                    plain += varintSize(zigzag(v))
+                    delta += varintSize(zigzag(v &- previous))
+                    previous = v
+                }
+            }
+            // Deltas win for clustered values such as times; plain for independent ones.
+            longsDelta = delta < plain
+            valuesSize = longsDelta ? delta : plain
+        case .float: valuesSize = 4 * n
+        case .double: valuesSize = 8 * n
+        case .bool: valuesSize = n
+        case .string:
+            for s in column.strings {
+                let count = s.utf8.count
+                valuesSize += varintSize(UInt64(count))
+                arenaSize += count
+            }
+        case .object: break
+        }
+        if column.nulls.contains(true) { bitmapSize = (n + 7) / 8 }
+
+        bodySize = 2 // type
+        if valuesSize > 0 { bodySize += 1 + varintSize(UInt64(valuesSize)) + valuesSize }
+        if longsDelta { bodySize += 2 }
+        if arenaSize > 0 { bodySize += 1 + varintSize(UInt64(arenaSize)) + arenaSize }
+        if bitmapSize > 0 { bodySize += 1 + varintSize(UInt64(bitmapSize)) + bitmapSize }
+    }
+
+    /// Writes the value fields in field-number order, as swift-protobuf would.
+    func writeValues(_ column: Column, into w: inout ProtoWriter) {
+        typealias F = BatchCodec.ColumnField
+        switch column.type {
+        case .int, .long:
+            guard valuesSize > 0 else { return }
+            w.tag(F.longs, .lengthDelimited)
+            w.varint(UInt64(valuesSize))
+            column.longs.withUnsafeBufferPointer { values in
+                if longsDelta {
+                    var previous: Int64 = 0
+                    for v in values {
+                        w.varint(zigzag(v &- previous))
+                        previous = v
+                    }
+                } else {
+                    for v in values { w.varint(zigzag(v)) }
+                }
+            }
+            if longsDelta {
+                w.tag(F.longsDelta, .varint)
+                w.byte(1)
+            }
+        case .float:
+            guard valuesSize > 0 else { return }
+            w.tag(F.floats, .lengthDelimited)
+            w.varint(UInt64(valuesSize))
+            for v in column.doubles { w.fixed32(Float(v).bitPattern) }
+        case .double:
+            guard valuesSize > 0 else { return }
+            w.tag(F.doubles, .lengthDelimited)
+            w.varint(UInt64(valuesSize))
+            #if _endian(little)
+            column.doubles.withUnsafeBytes { w.bytes($0) }
+            #else
+            for v in column.doubles { w.fixed64(v.bitPattern) }
+            #endif
+        case .bool:
+            guard valuesSize > 0 else { return }
+            w.tag(F.bools, .lengthDelimited)
+            w.varint(UInt64(valuesSize))
+            // A Bool is stored as one byte, 0 or 1: the packed varint form already.
+            column.bools.withUnsafeBytes { w.bytes($0) }
+        case .string:
+            guard valuesSize > 0 else { return }
+            w.tag(F.stringLengths, .lengthDelimited)
+            w.varint(UInt64(valuesSize))
+            for s in column.strings { w.varint(UInt64(s.utf8.count)) }
+            guard arenaSize > 0 else { return }
+            w.tag(F.stringArena, .lengthDelimited)
+            w.varint(UInt64(arenaSize))
+            for s in column.strings {
+                let copied: Void? = s.utf8.withContiguousStorageIfAvailable { w.bytes(UnsafeRawBufferPointer($0)) }
+                if copied == nil { for b in s.utf8 { w.byte(b) } }
+            }
+        case .object: break
+        }
+    }
+
+    func writeNullBitmap(_ column: Column, into w: inout ProtoWriter) {
+        guard bitmapSize > 0 else { return }
+        w.tag(BatchCodec.ColumnField.nullBitmap, .lengthDelimited)
+        w.varint(UInt64(bitmapSize))
+        column.nulls.withUnsafeBufferPointer { nulls in
+            var row = 0
+            for _ in 0..<bitmapSize {
+                var byte: UInt8 = 0
+                for bit in 0..<8 where row + bit < nulls.count && nulls[row + bit] {
+                    byte |= 1 << bit
+                }
+                w.byte(byte)
+                row += 8
+            }
+        }
+    }
+}

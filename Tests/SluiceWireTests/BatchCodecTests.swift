@@ -1,0 +1,191 @@
+import Foundation
+import NIOCore
+import SluiceCore
+import Testing
+@testable import SluiceWire
+
+@Suite struct BatchCodecTests {
+    let header = BatchHeader(streamID: 7, producerID: 0xDEAD_BEEF_CAFE, sequence: 42)
+
+    func encode(_ batch: EventBatch, header: BatchHeader? = nil) throws -> ByteBuffer {
+        var out = ByteBuffer()
+        try BatchCodec.encode(batch, header: header ?? self.header, into: &out)
+        return out
+    }
+
+    @Test(arguments: 0..<40)
+    func randomBatchesRoundTrip(seed: Int) throws {
+        var rng = SplitMix64(seed: UInt64(seed))
+        let schema = TestBatches.schema(arity: Int.random(in: 0...12, using: &rng), using: &rng)
+        let count = [0, 1, 7, 8, 9, 100, 1024].randomElement(using: &rng)!
+        let batch = TestBatches.batch(schema, count: count, nullRate: [0, 0.1, 1].randomElement(using: &rng)!,
+                                      kinds: seed % 3 == 0, using: &rng)
+        let (decodedHeader, decoded) = try BatchCodec.decode(encode(batch), schema: schema)
+        #expect(decodedHeader == header)
+        #expect(sameEvents(decoded, batch))
+    }
+
+    @Test func emptyBatchKeepsItsColumns() throws {
+        let schema = TestBatches.allTypes
+        let buffer = try encode(EventBatch(types: schema), header: BatchHeader(streamID: 0, producerID: 0, sequence: 0))
+        let (h, decoded) = try BatchCodec.decode(buffer, schema: schema)
+        #expect(h == BatchHeader(streamID: 0, producerID: 0, sequence: 0))
+        #expect(decoded.isEmpty && decoded.types == schema)
+        // Six columns of two bytes each (type only), each with a tag and a length.
+        #expect(buffer.readableBytes == 6 * 4)
+    }
+
+    @Test func nullsSurviveInEveryLane() throws {
+        var batch = EventBatch(types: TestBatches.allTypes)
+        batch.append(timestamp: 1, values: Array(repeating: .null, count: 6))
+        batch.append(timestamp: 2, values: [.string("x"), .int(1), .long(2), .float(3), .double(4), .bool(true)])
+        let decoded = try BatchCodec.decode(encode(batch), schema: batch.types).batch
+        #expect(decoded.values(at: 0) == Array(repeating: .null, count: 6))
+        #expect(decoded.values(at: 1) == [.string("x"), .int(1), .long(2), .float(3), .double(4), .bool(true)])
+    }
+
+    @Test func unicodeStringsKeepTheirBytes() throws {
+        var batch = EventBatch(types: [.string])
+        for s in TestBatches.strings { batch.append(timestamp: 0, values: [.string(s)]) }
+        let decoded = try BatchCodec.decode(encode(batch), schema: [.string]).batch
+        #expect(decoded.columns[0].strings == TestBatches.strings)
+    }
+
+    @Test func clusteredLongsAreDeltaCoded() throws {
+        let times = (0..<100).map { 1_700_000_000_000 + Int64($0) }
+        let batch = EventBatch(timestamps: times, columns: [Column(longs: times)])
+        let buffer = try encode(batch)
+        // 100 one-byte timestamp deltas and 100 one-byte column deltas, plus a few bytes of framing.
+        #expect(buffer.readableBytes < 2 * 100 + 40)
+        #expect(try BatchCodec.decode(buffer, schema: [.long]).batch.columns[0].longs == times)
+    }
+
+    @Test func decodingIntoARecycledBatchReusesIt() throws {
+        var rng = SplitMix64(seed: 99)
+        let schema: [AttributeType] = [.string, .long, .double, .bool]
+        var target = EventBatch(types: [.int])
+        for count in [50, 3, 0, 200] {
+            let batch = TestBatches.batch(schema, count: count, using: &rng)
+            _ = try BatchCodec.decode(encode(batch), schema: schema, into: &target)
+            #expect(sameEvents(target, batch))
+        }
+    }
+
+    @Test func objectColumnsCannotBeSent() {
+        let batch = EventBatch(types: [.object])
+        #expect(throws: WireError.self) { try encode(batch) }
+        #expect((try? BatchCodec.decode(ByteBuffer(), schema: [.object])) == nil)
+    }
+
+    // MARK: Refusals
+
+    func code(_ body: () throws -> Void) -> WireError.Code? {
+        do {
+            try body()
+            return nil
+        } catch let error as WireError {
+            #expect(!error.message.isEmpty)
+            return error.code
+        } catch {
+            Issue.record("not a WireError: \(error)")
+            return nil
+        }
+    }
+
+    @Test func arityMismatchIsASchemaError() throws {
+        var rng = SplitMix64(seed: 1)
+        let buffer = try encode(TestBatches.batch([.string, .long], count: 3, using: &rng))
+        #expect(code { _ = try BatchCodec.decode(buffer, schema: [.string]) } == .schemaMismatch)
+        #expect(code { _ = try BatchCodec.decode(buffer, schema: [.string, .long, .bool]) } == .schemaMismatch)
+    }
+
+    @Test func typeMismatchSaysWhichAttribute() throws {
+        var rng = SplitMix64(seed: 2)
+        let buffer = try encode(TestBatches.batch([.string, .long], count: 3, using: &rng))
+        do {
+            _ = try BatchCodec.decode(buffer, schema: [.string, .double])
+            Issue.record("decoded a long column as double")
+        } catch let error as WireError {
+            #expect(error.code == .schemaMismatch)
+            #expect(error.message.contains("attribute 2 of 2"))
+            #expect(error.message.contains("long"))
+        }
+        // int and long share a lane but are different types on the wire.
+        #expect(code { _ = try BatchCodec.decode(buffer, schema: [.string, .int]) } == .schemaMismatch)
+    }
+
+    @Test func everyTruncationIsRefused() throws {
+        var rng = SplitMix64(seed: 3)
+        let schema = TestBatches.allTypes
+        let buffer = try encode(TestBatches.batch(schema, count: 20, using: &rng))
+        for length in 0..<buffer.readableBytes {
+            let cut = buffer.getSlice(at: buffer.readerIndex, length: length)!
+            let result = code { _ = try BatchCodec.decode(cut, schema: schema) }
+            #expect(result != nil, "a batch cut to \(length) of \(buffer.readableBytes) bytes decoded")
+        }
+    }
+
+    @Test func aColumnShortOfValuesIsTruncated() throws {
+        // Two events claimed, a long column with one value.
+        var m = Reference.message(EventBatch(timestamps: [1, 2], columns: [Column(longs: [5, 6])]), header: header, deltaLongs: false)
+        m.columns[0].longs = [5]
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.long]) } == .truncatedColumn)
+    }
+
+    @Test func anEventCountOverTheLimitIsRefused() throws {
+        var m = Sluice_V1_EventBatch()
+        m.eventCount = 1_000_000
+        m.timestampDeltas = Array(repeating: 0, count: 1_000_000)
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [], limits: WireLimits(maxEventsPerBatch: 1000)) } == .tooManyEvents)
+    }
+
+    @Test func aCountTheBytesCannotHoldIsRefusedBeforeReserving() throws {
+        var m = Sluice_V1_EventBatch()
+        m.eventCount = 200_000
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: []) } == .truncatedColumn)
+    }
+
+    @Test func intValuesOutsideThirtyTwoBitsAreRefused() throws {
+        var m = Reference.message(EventBatch(timestamps: [1], columns: [Column(longs: [1], type: .int)]), header: header, deltaLongs: false)
+        m.columns[0].longs = [Int64(Int32.max) + 1]
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.int]) } == .malformedMessage)
+    }
+
+    @Test func stringArenaMustMatchItsLengths() throws {
+        var m = Reference.message(EventBatch(timestamps: [1, 2], columns: [Column(strings: ["ab", "cd"])]), header: header, deltaLongs: false)
+        m.columns[0].stringLengths = [2, 3]
+        var bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.string]) } == .truncatedColumn)
+        m.columns[0].stringLengths = [1, 1]
+        bytes = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.string]) } == .malformedMessage)
+    }
+
+    @Test func aColumnWithoutTypeIsRefused() throws {
+        var m = Reference.message(EventBatch(timestamps: [1], columns: [Column(longs: [1])]), header: header, deltaLongs: false)
+        m.columns[0].type = .unspecified
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.long]) } == .malformedMessage)
+    }
+
+    @Test func aNullBitmapOfTheWrongSizeIsRefused() throws {
+        var m = Reference.message(EventBatch(timestamps: [1], columns: [Column(longs: [1])]), header: header, deltaLongs: false)
+        m.columns[0].nullBitmap = Data([1, 0])
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.long]) } == .malformedMessage)
+    }
+
+    @Test func unknownFieldsFromANewerPeerAreSkipped() throws {
+        var rng = SplitMix64(seed: 4)
+        let batch = TestBatches.batch([.long], count: 3, using: &rng)
+        var buffer = try encode(batch)
+        // Field 20 (varint), field 21 (fixed64), field 22 (bytes), field 23 (fixed32).
+        buffer.writeBytes([0xA0, 0x01, 0x96, 0x01] + [0xA9, 0x01] + [UInt8](repeating: 1, count: 8)
+                          + [0xB2, 0x01, 0x02, 0xFF, 0xFF] + [0xBD, 0x01, 0, 0, 0, 0])
+        #expect(sameEvents(try BatchCodec.decode(buffer, schema: [.long]).batch, batch))
+    }
+}
