@@ -15,7 +15,7 @@ struct ColumnReader {
     private var place: String { "attribute \(index + 1) of \(arity) (\(type))" }
 
     /// Refills `column`, reusing the capacity of its arrays.
-    mutating func read(into column: inout Column) throws {
+    mutating func read(into column: inout Column, strings scratch: inout StringScratch) throws {
         var longs = column.longs, doubles = column.doubles, bools = column.bools
         var strings = column.strings, nulls = column.nulls
         column = Column(type: type) // drops the last other reference, so the lanes refill in place
@@ -24,6 +24,14 @@ struct ColumnReader {
         bools.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
         nulls.removeAll(keepingCapacity: true)
+        // The batch's event count passed the size check, so this reserve is bounded by the input.
+        switch type {
+        case .int, .long: longs.reserveCapacity(events)
+        case .float, .double: doubles.reserveCapacity(events)
+        case .bool: bools.reserveCapacity(events)
+        case .string: strings.reserveCapacity(events)
+        case .object: break
+        }
 
         var fields = Fields()
         try wrap(.truncatedColumn, place) {
@@ -55,7 +63,15 @@ struct ColumnReader {
             try expectCount(bools.count)
             column = Column(bools: bools)
         case .string:
-            try readStrings(lengths: fields.stringLengths, arena: fields.stringArena, into: &strings)
+            if let refs = fields.stringRefs {
+                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena,
+                                interner: &scratch.interner, into: &scratch.distinct)
+                try resolve(refs, distinct: scratch.distinct, into: &strings)
+                scratch.distinct.removeAll(keepingCapacity: true)
+            } else {
+                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena,
+                                interner: &scratch.interner, into: &strings)
+            }
             try expectCount(strings.count)
             column = Column(strings: strings)
         case .object:
@@ -74,6 +90,7 @@ struct ColumnReader {
         var stringLengths: Range<Int>?
         var stringArena: Range<Int>?
         var nullBitmap: Range<Int>?
+        var stringRefs: Range<Int>?
     }
 
     private func readFields(longs: inout [Int64], doubles: inout [Double], bools: inout [Bool]) throws -> Fields {
@@ -126,6 +143,13 @@ struct ColumnReader {
             case F.nullBitmap:
                 try expectWireType(field, wireType, .lengthDelimited)
                 fields.nullBitmap = try reader.lengthDelimited()
+            case F.stringRefs:
+                try expectLane(type == .string, "string")
+                try expectWireType(field, wireType, .lengthDelimited)
+                guard fields.stringRefs == nil else {
+                    throw WireError(.malformedMessage, "\(place): string refs must be one packed field")
+                }
+                fields.stringRefs = try reader.lengthDelimited()
             default:
                 try reader.skip(field: field, type: wireType)
             }
@@ -196,9 +220,10 @@ struct ColumnReader {
         WireError(.malformedMessage, "\(place): more values than the batch's \(events) events")
     }
 
-    /// Cuts the arena into strings by their lengths. Invalid UTF-8 is repaired with U+FFFD, as
-    /// Java's String(bytes, UTF_8) does on the Siddhi side.
-    private func readStrings(lengths: Range<Int>?, arena: Range<Int>?, into strings: inout [String]) throws {
+    /// Cuts the arena into strings by their lengths, at most one per event. Invalid UTF-8 is
+    /// repaired with U+FFFD, as Java's String(bytes, UTF_8) does on the Siddhi side.
+    private func readStrings(lengths: Range<Int>?, arena: Range<Int>?,
+                             interner: inout StringInterner, into strings: inout [String]) throws {
         guard let lengths else { return }
         let arena = arena ?? lengths.upperBound..<lengths.upperBound
         var offset = arena.lowerBound
@@ -210,13 +235,30 @@ struct ColumnReader {
                 guard length <= UInt64(arena.upperBound - offset) else {
                     throw WireError(.truncatedColumn, "\(place): the string arena ends inside string \(strings.count + 1)")
                 }
-                let count = Int(length)
-                strings.append(String(decoding: UnsafeRawBufferPointer(start: base + offset, count: count), as: UTF8.self))
-                offset += count
+                let bytes = UnsafeRawBufferPointer(start: base + offset, count: Int(length))
+                strings.append(interner.string(bytes))
+                offset += bytes.count
             }
         }
         guard offset == arena.upperBound else {
             throw WireError(.malformedMessage, "\(place): the string arena has \(arena.upperBound - offset) bytes past its last string")
+        }
+    }
+
+    /// Dictionary form: each row names one of the distinct values.
+    private func resolve(_ refs: Range<Int>, distinct: [String], into strings: inout [String]) throws {
+        var reader = ProtoReader(base: base, range: refs)
+        try wrap(.truncatedColumn, "\(place): string refs") {
+            try distinct.withUnsafeBufferPointer { distinct in
+                while !reader.isAtEnd {
+                    let ref = try reader.varint()
+                    guard strings.count < events else { throw tooMany() }
+                    guard ref < UInt64(distinct.count) else {
+                        throw WireError(.malformedMessage, "\(place): row \(strings.count + 1) refers to value \(ref) of \(distinct.count)")
+                    }
+                    strings.append(distinct[Int(ref)])
+                }
+            }
         }
     }
 

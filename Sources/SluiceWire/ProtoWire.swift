@@ -79,6 +79,7 @@ struct ProtoReader {
         case overlongVarint
         case badWireType(field: Int, type: UInt8)
         case groupsUnsupported(field: Int)
+        case badFieldNumber(UInt64)
 
         var description: String {
             switch self {
@@ -86,6 +87,7 @@ struct ProtoReader {
             case .overlongVarint: "a varint is longer than 10 bytes"
             case .badWireType(let field, let type): "field \(field) has wire type \(type), which it cannot have"
             case .groupsUnsupported(let field): "field \(field) is a group, which Sluice's messages never use"
+            case .badFieldNumber(let number): "\(number) is not a valid field number"
             }
         }
     }
@@ -130,11 +132,13 @@ struct ProtoReader {
         }
     }
 
-    /// A field's number and wire type.
+    /// A field's number and wire type. Numbers run from 1 to 2^29 - 1, as in protobuf.
     @inline(__always)
     mutating func tag() throws(Failure) -> (field: Int, type: UInt8) {
         let key = try varint()
-        return (Int(truncatingIfNeeded: key >> 3), UInt8(key & 7))
+        let field = key >> 3
+        guard field > 0, field < 1 << 29 else { throw .badFieldNumber(field) }
+        return (Int(field), UInt8(key & 7))
     }
 
     /// The byte range of a length-delimited field's content; moves past it.

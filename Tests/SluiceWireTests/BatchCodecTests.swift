@@ -60,6 +60,37 @@ import Testing
         #expect(try BatchCodec.decode(buffer, schema: [.long]).batch.columns[0].longs == times)
     }
 
+    @Test func repeatedStringsTravelOnceInDictionaryForm() throws {
+        let values = ["tenant-one.example.com", "tenant-two.example.com", "é", "e\u{301}"]
+        var batch = EventBatch(types: [.string])
+        for i in 0..<400 { batch.append(timestamp: Int64(i), values: [.string(values[i % 4])]) }
+        let buffer = try encode(batch)
+        let message = try Sluice_V1_EventBatch(serializedBytes: Array(buffer.readableBytesView))
+        // Canonically equivalent strings are different bytes, so different values.
+        #expect(message.columns[0].stringLengths.count == 4)
+        #expect(message.columns[0].stringRefs.count == 400)
+        let decoded = try BatchCodec.decode(buffer, schema: [.string]).batch
+        #expect(decoded.columns[0].strings.map { Array($0.utf8) } == batch.columns[0].strings.map { Array($0.utf8) })
+    }
+
+    @Test func dictionaryRefsOutOfRangeAreRefused() throws {
+        var m = Reference.message(EventBatch(timestamps: [1, 2], columns: [Column(strings: ["ab", "ab"])]), header: header,
+                                  deltaLongs: false, dictionaryStrings: true)
+        m.columns[0].stringRefs = [0, 1]
+        let bytes: [UInt8] = try m.serializedBytes()
+        #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.string]) } == .malformedMessage)
+    }
+
+    @Test func aKeptDecoderReusesStringsAcrossBatches() throws {
+        var rng = SplitMix64(seed: 12)
+        var decoder = BatchDecoder()
+        let batch = TestBatches.batch([.string, .string], count: 300, nullRate: 0, using: &rng)
+        let buffer = try encode(batch)
+        let first = try decoder.decode(buffer, schema: [.string, .string]).batch
+        let second = try decoder.decode(buffer, schema: [.string, .string]).batch
+        #expect(sameEvents(first, batch) && sameEvents(second, batch))
+    }
+
     @Test func decodingIntoARecycledBatchReusesIt() throws {
         var rng = SplitMix64(seed: 99)
         let schema: [AttributeType] = [.string, .long, .double, .bool]

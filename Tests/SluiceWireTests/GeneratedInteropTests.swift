@@ -37,8 +37,9 @@ import Testing
     @Test(arguments: seeds)
     func handWrittenDecoderReadsTheGeneratedEncoding(seed: Int) throws {
         let (schema, batch, header) = Self.randomCase(seed)
-        for deltaLongs in [false, true] {
-            let bytes: [UInt8] = try Reference.message(batch, header: header, deltaLongs: deltaLongs).serializedBytes()
+        for (deltaLongs, dictionary) in [(false, false), (true, true)] {
+            let bytes: [UInt8] = try Reference.message(batch, header: header, deltaLongs: deltaLongs,
+                                                       dictionaryStrings: dictionary).serializedBytes()
             let (decodedHeader, decoded) = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: schema)
             #expect(decodedHeader == header)
             #expect(sameEvents(decoded, batch))

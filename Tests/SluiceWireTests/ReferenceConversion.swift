@@ -7,7 +7,8 @@ import SluiceWire
 enum Reference {
     struct Mismatch: Error, CustomStringConvertible { var description: String }
 
-    static func message(_ batch: EventBatch, header: BatchHeader, deltaLongs: Bool) -> Sluice_V1_EventBatch {
+    static func message(_ batch: EventBatch, header: BatchHeader, deltaLongs: Bool,
+                        dictionaryStrings: Bool = false) -> Sluice_V1_EventBatch {
         var m = Sluice_V1_EventBatch()
         m.streamID = header.streamID
         m.producerID = header.producerID
@@ -30,6 +31,18 @@ enum Reference {
             case .float: c.floats = column.doubles.map { Float($0) }
             case .double: c.doubles = column.doubles
             case .bool: c.bools = column.bools
+            case .string where dictionaryStrings:
+                var index: [[UInt8]: UInt32] = [:]
+                var distinct: [[UInt8]] = []
+                c.stringRefs = column.strings.map { s in
+                    let bytes = Array(s.utf8)
+                    if let i = index[bytes] { return i }
+                    index[bytes] = UInt32(distinct.count)
+                    distinct.append(bytes)
+                    return UInt32(distinct.count - 1)
+                }
+                c.stringLengths = distinct.map { UInt32($0.count) }
+                c.stringArena = Data(distinct.joined())
             case .string:
                 c.stringLengths = column.strings.map { UInt32($0.utf8.count) }
                 c.stringArena = Data(column.strings.flatMap { Array($0.utf8) })
@@ -70,10 +83,12 @@ enum Reference {
             case .string:
                 let arena = [UInt8](c.stringArena)
                 var offset = 0
-                column = Column(strings: c.stringLengths.map { length in
+                let values = c.stringLengths.map { length in
                     defer { offset += Int(length) }
                     return String(decoding: arena[offset..<(offset + Int(length))], as: UTF8.self)
-                })
+                }
+                // Dictionary form: rows name distinct values.
+                column = Column(strings: c.stringRefs.isEmpty ? values : c.stringRefs.map { values[Int($0)] })
             case .object: throw Mismatch(description: "object")
             }
             guard column.count == n else { throw Mismatch(description: "column count") }

@@ -130,6 +130,11 @@ public nonisolated struct Sluice_V1_Column: Sendable {
   /// row is null; otherwise exactly ceil(event_count / 8) bytes.
   public var nullBitmap: Data = Data()
 
+  /// string, dictionary form (chosen by the encoder when it is smaller): string_lengths and
+  /// string_arena hold each distinct value once, and row i's value is distinct value
+  /// string_refs[i]. Without it, they hold one string per row.
+  public var stringRefs: [UInt32] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -205,7 +210,7 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Sluice_V1_Column: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Column"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}longs\0\u{3}longs_delta\0\u{1}floats\0\u{1}doubles\0\u{1}bools\0\u{3}string_lengths\0\u{3}string_arena\0\u{3}null_bitmap\0\u{c}\u{a}\u{16}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}longs\0\u{3}longs_delta\0\u{1}floats\0\u{1}doubles\0\u{1}bools\0\u{3}string_lengths\0\u{3}string_arena\0\u{3}null_bitmap\0\u{3}string_refs\0\u{c}\u{b}\u{15}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -222,6 +227,7 @@ nonisolated extension Sluice_V1_Column: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 7: try { try decoder.decodeRepeatedUInt32Field(value: &self.stringLengths) }()
       case 8: try { try decoder.decodeSingularBytesField(value: &self.stringArena) }()
       case 9: try { try decoder.decodeSingularBytesField(value: &self.nullBitmap) }()
+      case 10: try { try decoder.decodeRepeatedUInt32Field(value: &self.stringRefs) }()
       default: break
       }
     }
@@ -255,6 +261,9 @@ nonisolated extension Sluice_V1_Column: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.nullBitmap.isEmpty {
       try visitor.visitSingularBytesField(value: self.nullBitmap, fieldNumber: 9)
     }
+    if !self.stringRefs.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.stringRefs, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -268,6 +277,7 @@ nonisolated extension Sluice_V1_Column: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.stringLengths != rhs.stringLengths {return false}
     if lhs.stringArena != rhs.stringArena {return false}
     if lhs.nullBitmap != rhs.nullBitmap {return false}
+    if lhs.stringRefs != rhs.stringRefs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,11 +1,21 @@
 import NIOCore
 import SluiceCore
 
-extension BatchCodec {
-    /// Appends `batch` to `out` as one `sluice.v1.EventBatch` message. Each column is sized first
-    /// so that its length prefix is exact, then written in place. Throws for a batch that cannot
-    /// travel: an `object` attribute, or columns whose lengths disagree.
-    public static func encode(_ batch: EventBatch, header: BatchHeader, into out: inout ByteBuffer) throws {
+/// Writes event batches as `sluice.v1.EventBatch` messages (see `BatchCodec` for the layout).
+/// Keep one per connection or producer: it holds the string dictionary's tables between batches,
+/// so encoding allocates nothing once they have grown to the batch size.
+public struct BatchEncoder: Sendable {
+    typealias Field = BatchCodec.Field
+    typealias ColumnField = BatchCodec.ColumnField
+
+    private var dictionary = StringDictionary()
+
+    public init() {}
+
+    /// Appends `batch` to `out` as one message. Each column is sized first so that its length
+    /// prefix is exact, then written in place. Throws for a batch that cannot travel: an `object`
+    /// attribute, or columns whose lengths disagree.
+    public mutating func encode(_ batch: EventBatch, header: BatchHeader, into out: inout ByteBuffer) throws {
         let n = batch.count
         guard n <= Int(UInt32.max), batch.kinds.count == n else {
             throw WireError(.malformedMessage, "batch has \(n) timestamps and \(batch.kinds.count) kinds")
@@ -17,7 +27,7 @@ extension BatchCodec {
         try encodeKinds(batch.kinds, into: &out)
     }
 
-    private static func encodeHead(_ timestamps: [Int64], header: BatchHeader, into out: inout ByteBuffer) throws {
+    private func encodeHead(_ timestamps: [Int64], header: BatchHeader, into out: inout ByteBuffer) throws {
         let n = timestamps.count
         var deltasSize = 0
         timestamps.withUnsafeBufferPointer { ts in
@@ -60,15 +70,15 @@ extension BatchCodec {
         }
     }
 
-    private static func encodeColumn(_ column: Column, index: Int, of arity: Int, events n: Int,
-                                     into out: inout ByteBuffer) throws {
+    private mutating func encodeColumn(_ column: Column, index: Int, of arity: Int, events n: Int,
+                                       into out: inout ByteBuffer) throws {
         guard let wireType = column.type.wireValue else {
             throw WireError(.unsupportedType, "attribute \(index + 1) of \(arity) has type object, which has no wire form")
         }
         guard column.count == n, column.nulls.isEmpty || column.nulls.count == n else {
             throw WireError(.malformedMessage, "attribute \(index + 1) of \(arity) has \(column.count) values for \(n) events")
         }
-        let plan = ColumnPlan(column)
+        let plan = ColumnPlan(column, dictionary: &dictionary)
         let total = 1 + varintSize(UInt64(plan.bodySize)) + plan.bodySize
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
             var w = ProtoWriter(raw.baseAddress!)
@@ -76,13 +86,15 @@ extension BatchCodec {
             w.varint(UInt64(plan.bodySize))
             w.tag(ColumnField.type, .varint)
             w.varint(UInt64(wireType.rawValue))
-            plan.writeValues(column, into: &w)
+            plan.writeValues(column, dictionary: dictionary, into: &w)
             plan.writeNullBitmap(column, into: &w)
+            plan.writeRefs(dictionary, into: &w)
+            precondition(w.cursor - raw.baseAddress! == total, "column size plan was wrong")
             return total
         }
     }
 
-    private static func encodeKinds(_ kinds: [EventKind], into out: inout ByteBuffer) throws {
+    private func encodeKinds(_ kinds: [EventKind], into out: inout ByteBuffer) throws {
         guard kinds.contains(where: { $0 != .current }) else { return }
         let n = kinds.count
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 + 10 + n) { raw in
@@ -102,10 +114,12 @@ private struct ColumnPlan {
     var valuesSize = 0
     var longsDelta = false
     var arenaSize = 0
+    /// Strings in dictionary form: bytes of the refs field's content, 0 when plain.
+    var refsSize = 0
     var bitmapSize = 0
     var bodySize = 0
 
-    init(_ column: Column) {
+    init(_ column: Column, dictionary: inout StringDictionary) {
         let n = column.count
         switch column.type {
         case .int, .long:
@@ -125,10 +139,16 @@ private struct ColumnPlan {
         case .double: valuesSize = 8 * n
         case .bool: valuesSize = n
         case .string:
-            for s in column.strings {
-                let count = s.utf8.count
-                valuesSize += varintSize(UInt64(count))
-                arenaSize += count
+            let sizes = dictionary.build(column.strings)
+            // Dictionary form when it is smaller: repeated values (tenants, API names) are sent
+            // once per batch and decoded once.
+            if sizes.dictionary < sizes.plain, n > 1 {
+                valuesSize = sizes.dictionaryLengths
+                arenaSize = sizes.dictionaryArena
+                refsSize = sizes.refs
+            } else {
+                valuesSize = sizes.plainLengths
+                arenaSize = sizes.plainArena
             }
         case .object: break
         }
@@ -139,10 +159,11 @@ private struct ColumnPlan {
         if longsDelta { bodySize += 2 }
         if arenaSize > 0 { bodySize += 1 + varintSize(UInt64(arenaSize)) + arenaSize }
         if bitmapSize > 0 { bodySize += 1 + varintSize(UInt64(bitmapSize)) + bitmapSize }
+        if refsSize > 0 { bodySize += 1 + varintSize(UInt64(refsSize)) + refsSize }
     }
 
     /// Writes the value fields in field-number order, as swift-protobuf would.
-    func writeValues(_ column: Column, into w: inout ProtoWriter) {
+    func writeValues(_ column: Column, dictionary: StringDictionary, into w: inout ProtoWriter) {
         typealias F = BatchCodec.ColumnField
         switch column.type {
         case .int, .long:
@@ -186,18 +207,32 @@ private struct ColumnPlan {
             column.bools.withUnsafeBytes { w.bytes($0) }
         case .string:
             guard valuesSize > 0 else { return }
+            // Dictionary form writes each distinct value, in first-seen order; plain form every row.
+            let strings = column.strings
+            let dictionaryForm = refsSize > 0
+            func forEachString(_ body: (String) -> Void) {
+                if dictionaryForm {
+                    for row in dictionary.firstRows { body(strings[row]) }
+                } else {
+                    for s in strings { body(s) }
+                }
+            }
             w.tag(F.stringLengths, .lengthDelimited)
             w.varint(UInt64(valuesSize))
-            for s in column.strings { w.varint(UInt64(s.utf8.count)) }
+            forEachString { w.varint(UInt64($0.utf8.count)) }
             guard arenaSize > 0 else { return }
             w.tag(F.stringArena, .lengthDelimited)
             w.varint(UInt64(arenaSize))
-            for s in column.strings {
-                let copied: Void? = s.utf8.withContiguousStorageIfAvailable { w.bytes(UnsafeRawBufferPointer($0)) }
-                if copied == nil { for b in s.utf8 { w.byte(b) } }
-            }
+            forEachString { s in withUTF8Bytes(s) { w.bytes($0) } }
         case .object: break
         }
+    }
+
+    func writeRefs(_ dictionary: StringDictionary, into w: inout ProtoWriter) {
+        guard refsSize > 0 else { return }
+        w.tag(BatchCodec.ColumnField.stringRefs, .lengthDelimited)
+        w.varint(UInt64(refsSize))
+        for ref in dictionary.refs { w.varint(UInt64(ref)) }
     }
 
     func writeNullBitmap(_ column: Column, into w: inout ProtoWriter) {

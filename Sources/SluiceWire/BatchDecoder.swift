@@ -1,30 +1,46 @@
 import NIOCore
 import SluiceCore
 
-extension BatchCodec {
-    /// Reads one `sluice.v1.EventBatch` message (the whole of `payload`'s readable bytes) into a
-    /// new batch of the stream's `schema`.
-    public static func decode(_ payload: ByteBuffer, schema: [AttributeType],
-                              limits: WireLimits = .default) throws -> (header: BatchHeader, batch: EventBatch) {
+/// Reads `sluice.v1.EventBatch` messages (see `BatchCodec` for the layout) into `EventBatch`es of
+/// the schema the stream was bound with. Keep one per connection: it remembers recent strings,
+/// so values that recur across batches (tenants, API names) are not allocated again.
+public struct BatchDecoder: Sendable {
+    public var limits: WireLimits
+    private var scratch = StringScratch()
+
+    public init(limits: WireLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Reads one message (the whole of `payload`'s readable bytes) into a new batch.
+    public mutating func decode(_ payload: ByteBuffer, schema: [AttributeType]) throws -> (header: BatchHeader, batch: EventBatch) {
         var batch = EventBatch(types: schema)
-        let header = try decode(payload, schema: schema, into: &batch, limits: limits)
+        let header = try decode(payload, schema: schema, into: &batch)
         return (header, batch)
     }
 
-    /// Reads one batch into `batch`, reusing its storage: a caller that recycles batches decodes
-    /// with no allocation besides strings too long to store inline. On a throw `batch` holds
-    /// partial rows and must be refilled before use.
+    /// Reads one message into `batch`, reusing its storage: a caller that recycles batches decodes
+    /// with no allocation for values seen recently. On a throw `batch` holds partial rows and must
+    /// be refilled before use.
     ///
     /// Throws `WireError`: `.schemaMismatch` when the columns' number or types differ from
     /// `schema`, `.truncatedColumn` when a column holds fewer values than the batch has events,
     /// `.tooManyEvents`, `.unsupportedType`, or `.malformedMessage` for anything else.
-    public static func decode(_ payload: ByteBuffer, schema: [AttributeType], into batch: inout EventBatch,
-                              limits: WireLimits = .default) throws -> BatchHeader {
-        try payload.withUnsafeReadableBytes { bytes in
-            var reader = BatchReader(bytes: bytes, schema: schema, limits: limits)
-            return try reader.read(into: &batch)
+    public mutating func decode(_ payload: ByteBuffer, schema: [AttributeType], into batch: inout EventBatch) throws -> BatchHeader {
+        var reader = BatchReader(schema: schema, limits: limits, scratch: scratch)
+        scratch = StringScratch()
+        defer { scratch = reader.scratch }
+        return try payload.withUnsafeReadableBytes { bytes in
+            try reader.read(bytes, into: &batch)
         }
     }
+}
+
+/// What string decoding keeps between columns and batches.
+struct StringScratch {
+    var interner = StringInterner()
+    /// A dictionary-form column's distinct values.
+    var distinct: [String] = []
 }
 
 /// One decode: a first pass reads the header fields and counts columns, so that sizes are checked
@@ -33,18 +49,20 @@ private struct BatchReader {
     typealias Field = BatchCodec.Field
     typealias ColumnField = BatchCodec.ColumnField
 
-    let bytes: UnsafeRawBufferPointer
     let schema: [AttributeType]
     let limits: WireLimits
+    var scratch: StringScratch
+    var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
     var events = 0
 
-    init(bytes: UnsafeRawBufferPointer, schema: [AttributeType], limits: WireLimits) {
-        self.bytes = bytes
+    init(schema: [AttributeType], limits: WireLimits, scratch: StringScratch) {
         self.schema = schema
         self.limits = limits
+        self.scratch = scratch
     }
 
-    mutating func read(into batch: inout EventBatch) throws -> BatchHeader {
+    mutating func read(_ bytes: UnsafeRawBufferPointer, into batch: inout EventBatch) throws -> BatchHeader {
+        self.bytes = bytes
         let header = try scan()
         for type in schema where type.wireValue == nil {
             throw WireError(.unsupportedType, "the stream has an attribute of type \(type), which has no wire form")
@@ -188,13 +206,13 @@ private struct BatchReader {
 
     // MARK: Columns
 
-    private func readColumn(_ range: Range<Int>, index: Int, into column: inout Column) throws {
+    private mutating func readColumn(_ range: Range<Int>, index: Int, into column: inout Column) throws {
         // Take the column's storage so that its arrays are uniquely referenced while refilled.
         var taken = Column(type: schema[index])
         swap(&taken, &column)
         var reader = ColumnReader(base: ProtoReader(bytes).base, range: range, type: schema[index],
                                   events: events, index: index, arity: schema.count)
-        try reader.read(into: &taken)
+        try reader.read(into: &taken, strings: &scratch)
         column = taken
     }
 }
