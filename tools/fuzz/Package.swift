@@ -8,6 +8,7 @@ let package = Package(
     name: "SluiceFuzz",
     dependencies: [
         .package(name: "Sluice", path: "../.."),
+        .package(name: "swift-nio", url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         .target(
@@ -19,6 +20,31 @@ let package = Package(
             dependencies: [
                 .product(name: "SluiceQL", package: "Sluice"),
                 .product(name: "SluiceRuntime", package: "Sluice"),
+            ]
+        ),
+        // The wire decoders: the frame layer (FrameCodec, then each payload's decoder) and the
+        // columnar batch codec on its own. FuzzWireSupport holds their shared round-trip checks.
+        .target(
+            name: "FuzzWireSupport",
+            dependencies: [
+                .product(name: "SluiceWire", package: "Sluice"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "FuzzWireFrame",
+            dependencies: [
+                "FuzzWireSupport",
+                .product(name: "SluiceWire", package: "Sluice"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "FuzzWireBatch",
+            dependencies: [
+                "FuzzWireSupport",
+                .product(name: "SluiceWire", package: "Sluice"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds and runs Sluice's libFuzzer harnesses. Called by `make fuzz` and `make fuzz-replay`.
 #
-#   tools/fuzz/fuzz.sh build            build both fuzzers (ASan + libFuzzer, debug)
+#   tools/fuzz/fuzz.sh build            build the fuzzers (ASan + libFuzzer, debug)
 #   tools/fuzz/fuzz.sh run [TARGET...]   fuzz each target for FUZZ_SECONDS (default 60)
 #   tools/fuzz/fuzz.sh replay [TARGET...] run each fuzzer once over its seeds and saved crashes
 #
-# TARGET is event-line or siddhiql (default: both). Seeds live in Tests/FuzzCorpus/<target>/.
+# TARGET is event-line, siddhiql, wire-frame or wire-batch (default: all). Seeds live in
+# Tests/FuzzCorpus/<target>/.
 # `run` mutates with the dictionary tools/fuzz/<target>.dict and writes crashing inputs to
 # Tests/FuzzCorpus/crashes/<target>/. Inputs that libFuzzer finds interesting but that do not
 # crash go to tools/fuzz/.build/corpus/<target>/ (git-ignored), so repeated runs keep their
@@ -33,7 +34,9 @@ binary() {
     case "$1" in
         event-line) echo FuzzEventLine ;;
         siddhiql) echo FuzzSiddhiQL ;;
-        *) echo "fuzz.sh: unknown target '$1' (event-line or siddhiql)" >&2; exit 2 ;;
+        wire-frame) echo FuzzWireFrame ;;
+        wire-batch) echo FuzzWireBatch ;;
+        *) echo "fuzz.sh: unknown target '$1' (event-line, siddhiql, wire-frame or wire-batch)" >&2; exit 2 ;;
     esac
 }
 
@@ -48,7 +51,7 @@ build() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(event-line siddhiql)
+[ ${#targets[@]} -eq 0 ] && targets=(event-line siddhiql wire-frame wire-batch)
 for t in "${targets[@]}"; do binary "$t" >/dev/null; done
 
 case "$cmd" in
@@ -99,7 +102,7 @@ replay)
     exit $status
     ;;
 *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -1,0 +1,34 @@
+// libFuzzer entry for the wire's frame layer: FrameCodec.decode over a byte stream, then each
+// frame's payload through its decoder (BatchCodec for batches, swift-protobuf for the others).
+// Built with `-parse-as-library`, so this file has no top-level code; libFuzzer provides main().
+import FuzzWireSupport
+import NIOCore
+import SluiceWire
+
+private let codec = FrameCodec(limits: fuzzLimits, compressionThreshold: 64)
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzWireFrame(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    var buffer = ByteBuffer(bytes: UnsafeRawBufferPointer(start: start, count: count))
+    // A WireError ends the stream, as it closes a connection; only a crash is a finding.
+    while let frame = try? codec.decode(from: &buffer) {
+        checkFrame(frame, codec: codec)
+        switch frame.kind {
+        case .eventBatch: checkBatch(frame.payload, schema: fuzzSchemas[0])
+        case .hello: _ = try? frame.message(as: Sluice_V1_Hello.self)
+        case .welcome: _ = try? frame.message(as: Sluice_V1_Welcome.self)
+        case .ack: _ = try? frame.message(as: Sluice_V1_Ack.self)
+        case .nack: _ = try? frame.message(as: Sluice_V1_Nack.self)
+        case .subscribe: _ = try? frame.message(as: Sluice_V1_Subscribe.self)
+        case .credit: _ = try? frame.message(as: Sluice_V1_Credit.self)
+        case .error: _ = try? frame.message(as: Sluice_V1_Error.self)
+        case .heartbeat: _ = try? frame.message(as: Sluice_V1_Heartbeat.self)
+        case .voteRequest: _ = try? frame.message(as: Sluice_V1_VoteRequest.self)
+        case .voteResponse: _ = try? frame.message(as: Sluice_V1_VoteResponse.self)
+        case .replicationAppend: _ = try? frame.message(as: Sluice_V1_ReplicationAppend.self)
+        case .replicationAck: _ = try? frame.message(as: Sluice_V1_ReplicationAck.self)
+        case .snapshotChunk: _ = try? frame.message(as: Sluice_V1_SnapshotChunk.self)
+        }
+    }
+    return 0
+}
