@@ -5,11 +5,11 @@ import SluiceQL
 import SluiceRuntime
 
 @main
-struct Sluice: ParsableCommand {
+struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A stream-processing engine for Siddhi apps.",
-        subcommands: [Run.self, Check.self]
+        subcommands: [Run.self, Check.self, NodeCommand.self]
     )
 }
 

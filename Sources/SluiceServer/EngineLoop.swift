@@ -1,0 +1,144 @@
+import Atomics
+import Dispatch
+import Foundation
+import Logging
+import SluiceCore
+import SluiceRuntime
+import SluiceTransport
+
+/// Work handed to the engine thread.
+enum EngineCommand: Sendable {
+    /// A producer's batch, already decoded and schema-checked.
+    case batch(stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply)
+    /// The live clock moved: fire what is due.
+    case tick(Int64)
+    case subscribe(stream: String, subscriber: OutputSubscriber)
+    case unsubscribe(stream: String, id: UInt64)
+    case stop
+}
+
+/// Where the engine reports a batch's fate. Called on the engine thread; implementations hop to
+/// their own event loop.
+protocol BatchReply: Sendable {
+    func applied(producer: UInt64, sequence: UInt64, duplicate: Bool)
+    func refused(producer: UInt64, sequence: UInt64, reason: String)
+}
+
+/// Receives a stream's output chunks on the engine thread.
+protocol OutputSubscriber: Sendable {
+    var id: UInt64 { get }
+    func deliver(_ batch: EventBatch)
+}
+
+/// One thread that owns an app runtime. Event loops hand it commands through a lock-free ring;
+/// it drains them in bounded batches and parks on a semaphore only when there is nothing to do.
+final class EngineLoop: @unchecked Sendable {
+    let runtime: AppRuntime
+    private let ring: CommandRing<EngineCommand>
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let parked = ManagedAtomic(false)
+    private let logger: Logger
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Engine-thread state.
+    private var sequences = ProducerSequences()
+    private var subscribers: [String: [OutputSubscriber]] = [:]
+    private var callbacksInstalled: Set<String> = []
+
+    // Counters read by status (relaxed atomics).
+    let eventsIn = ManagedAtomic<Int>(0)
+    let eventsOut = ManagedAtomic<Int>(0)
+    let batchesIn = ManagedAtomic<Int>(0)
+
+    init(runtime: AppRuntime, capacity: Int = 8192, logger: Logger) {
+        self.runtime = runtime
+        self.ring = CommandRing(capacity: capacity)
+        self.logger = logger
+    }
+
+    func start(name: String) {
+        let t = Thread { [self] in run() }
+        t.name = name
+        thread = t
+        t.start()
+    }
+
+    /// Any thread. False when the engine is full; the caller stops reading and retries.
+    func submit(_ command: EngineCommand) -> Bool {
+        guard ring.offer(command) else { return false }
+        if parked.load(ordering: .acquiring), parked.exchange(false, ordering: .acquiringAndReleasing) {
+            wakeup.signal()
+        }
+        return true
+    }
+
+    /// Stops the thread after it has applied everything submitted before.
+    func stop() {
+        while !submit(.stop) { usleep(100) }
+        finished.wait()
+    }
+
+    private func run() {
+        var running = true
+        while running {
+            let n = ring.drain(limit: 256) { command in
+                if !apply(command) { running = false }
+            }
+            if n == 0 && running {
+                parked.store(true, ordering: .releasing)
+                // Re-check after announcing, so a command offered meanwhile is not missed.
+                let more = ring.drain(limit: 1) { command in if !apply(command) { running = false } }
+                if more == 0 && running {
+                    wakeup.wait()
+                } else if parked.exchange(false, ordering: .acquiringAndReleasing) == false {
+                    // A producer signalled after we found work: consume that signal.
+                    wakeup.wait()
+                }
+            }
+        }
+        finished.signal()
+    }
+
+    /// Returns false on `.stop`.
+    private func apply(_ command: EngineCommand) -> Bool {
+        switch command {
+        case .batch(let stream, let batch, let producer, let sequence, let reply):
+            guard sequences.apply(producer: producer, sequence: sequence) else {
+                reply.applied(producer: producer, sequence: sequence, duplicate: true)
+                return true
+            }
+            do {
+                try runtime.send(batch, to: stream)
+                eventsIn.wrappingIncrement(by: batch.count, ordering: .relaxed)
+                batchesIn.wrappingIncrement(ordering: .relaxed)
+                reply.applied(producer: producer, sequence: sequence, duplicate: false)
+            } catch {
+                reply.refused(producer: producer, sequence: sequence, reason: error.description)
+            }
+        case .tick(let time):
+            if time > runtime.now { runtime.advanceTime(to: time) }
+        case .subscribe(let stream, let subscriber):
+            installCallback(stream)
+            subscribers[stream, default: []].append(subscriber)
+        case .unsubscribe(let stream, let id):
+            subscribers[stream]?.removeAll { $0.id == id }
+        case .stop:
+            return false
+        }
+        return true
+    }
+
+    private func installCallback(_ stream: String) {
+        guard callbacksInstalled.insert(stream).inserted else { return }
+        do {
+            try runtime.addCallback(stream: stream) { [unowned self] batch in
+                guard let subs = self.subscribers[stream], !subs.isEmpty else { return }
+                self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
+                for s in subs { s.deliver(batch) }
+            }
+        } catch {
+            logger.warning("cannot subscribe to '\(stream)': \(error)")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Atomics
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SluiceCore
+import SluiceQL
+import SluiceRuntime
+import SluiceTransport
+import SluiceWire
+
+/// What a node runs and where it listens.
+public struct NodeConfiguration: Sendable {
+    public var nodeID: String
+    public var host: String
+    /// 0 picks a free port (tests).
+    public var port: Int
+    public var appSource: String
+    public var authToken: String?
+    /// Batches a producer may have in flight.
+    public var credit: Int
+    /// How often the node feeds the wall clock to the engine as a tick.
+    public var tickInterval: Duration
+    public var limits: WireLimits
+
+    public init(nodeID: String = "node", host: String = "127.0.0.1", port: Int = 7701, appSource: String,
+                authToken: String? = nil, credit: Int = 32, tickInterval: Duration = .milliseconds(100),
+                limits: WireLimits = .default) {
+        self.nodeID = nodeID
+        self.host = host
+        self.port = port
+        self.appSource = appSource
+        self.authToken = authToken
+        self.credit = credit
+        self.tickInterval = tickInterval
+        self.limits = limits
+    }
+}
+
+/// A server node: one app on an engine thread, a TCP port speaking the binary protocol.
+/// As a `Service` it runs until graceful shutdown (SIGTERM under a `ServiceGroup`).
+public final class Node: Service, @unchecked Sendable {
+    public let configuration: NodeConfiguration
+    private let logger: Logger
+    private let engine: EngineLoop
+    private let group: MultiThreadedEventLoopGroup
+    private var channel: Channel?
+    private var ticker: RepeatedTask?
+    private let nextConnectionID = ManagedAtomic<UInt64>(1)
+    private let inputs: [ConnectionStateMachine.StreamEntry]
+    private let outputs: [ConnectionStateMachine.StreamEntry]
+
+    /// Deploys the app; an invalid app throws its `Diagnostic` before anything listens.
+    public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "sluice.node")) throws(Diagnostic) {
+        self.configuration = configuration
+        self.logger = logger
+        let runtime = try AppRuntime(source: configuration.appSource)
+        let inputNames = Set(runtime.definedStreams.map(\.name))
+        func entry(_ s: StreamSchema) -> ConnectionStateMachine.StreamEntry {
+            .init(name: s.name, attributes: s.attributes.map { .init(name: $0.name, type: $0.type) })
+        }
+        inputs = runtime.definedStreams.map(entry)
+        outputs = runtime.streams.filter { !inputNames.contains($0.name) }.map(entry)
+        engine = EngineLoop(runtime: runtime, logger: logger)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Starts the engine and listens. Returns the bound port.
+    @discardableResult
+    public func start() async throws -> Int {
+        engine.start(name: "sluice-engine")
+        let config = configuration
+        let engine = self.engine
+        let logger = self.logger
+        let inputs = self.inputs, outputs = self.outputs
+        let ids = nextConnectionID
+        let codec = FrameCodec(limits: config.limits)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                FramePipeline.configure(channel, codec: codec).flatMapThrowing {
+                    let machine = ConnectionStateMachine(nodeID: config.nodeID, authToken: config.authToken,
+                                                         credit: config.credit, inputs: inputs, outputs: outputs)
+                    let handler = NodeConnectionHandler(machine: machine, engine: engine, limits: config.limits,
+                                                        subscriberID: ids.loadThenWrappingIncrement(ordering: .relaxed),
+                                                        logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+        self.channel = channel
+        let interval = TimeAmount.nanoseconds(Int64(config.tickInterval.components.seconds) * 1_000_000_000
+                                              + config.tickInterval.components.attoseconds / 1_000_000_000)
+        // The node, not the engine, reads the wall clock: it enters the engine as ticks.
+        ticker = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            _ = engine.submit(.tick(Int64(Date().timeIntervalSince1970 * 1000)))
+        }
+        let port = channel.localAddress?.port ?? config.port
+        logger.info("listening", metadata: ["address": "\(config.host):\(port)", "node": "\(config.nodeID)"])
+        return port
+    }
+
+    public func run() async throws {
+        try await start()
+        try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    /// Stops accepting, lets the engine apply what it took, and releases the threads.
+    public func shutdown() async throws {
+        ticker?.cancel()
+        ticker = nil
+        try? await channel?.close()
+        channel = nil
+        engine.stop()
+        try await group.shutdownGracefully()
+    }
+
+    /// Events applied and emitted so far.
+    public var counters: (eventsIn: Int, eventsOut: Int, batchesIn: Int) {
+        (engine.eventsIn.load(ordering: .relaxed), engine.eventsOut.load(ordering: .relaxed), engine.batchesIn.load(ordering: .relaxed))
+    }
+}

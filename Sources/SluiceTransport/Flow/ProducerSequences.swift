@@ -1,0 +1,46 @@
+/// Which (producer, sequence) pairs a node has applied, so that a batch resent after a failure is
+/// acknowledged again but applied once. Each producer keeps its most recent `memory` sequences;
+/// anything at or below the oldest forgotten one counts as applied, since a producer only ever
+/// resends batches that are still in flight, which are recent.
+public struct ProducerSequences: Sendable {
+    public let memory: Int
+    private var applied: [UInt64: Recent] = [:]
+
+    struct Recent: Sendable {
+        var sequences: Set<UInt64> = []
+        var order: [UInt64] = []
+        var head = 0
+        var forgottenUpTo: UInt64 = 0
+    }
+
+    public init(memory: Int = 4096) {
+        self.memory = max(1, memory)
+    }
+
+    public func wasApplied(producer: UInt64, sequence: UInt64) -> Bool {
+        guard let r = applied[producer] else { return false }
+        return sequence <= r.forgottenUpTo || r.sequences.contains(sequence)
+    }
+
+    /// Records a batch as applied. Returns false when it already was (apply nothing, ack again).
+    public mutating func apply(producer: UInt64, sequence: UInt64) -> Bool {
+        if wasApplied(producer: producer, sequence: sequence) { return false }
+        var r = applied[producer] ?? Recent()
+        r.sequences.insert(sequence)
+        r.order.append(sequence)
+        if r.order.count - r.head > memory {
+            let oldest = r.order[r.head]
+            r.head += 1
+            r.sequences.remove(oldest)
+            r.forgottenUpTo = max(r.forgottenUpTo, oldest)
+            if r.head > memory {
+                r.order.removeFirst(r.head)
+                r.head = 0
+            }
+        }
+        applied[producer] = r
+        return true
+    }
+
+    public var producers: Int { applied.count }
+}
