@@ -75,6 +75,7 @@ public final class Node: Service, @unchecked Sendable {
         let logger = self.logger
         let inputs = self.inputs, outputs = self.outputs
         let ids = nextConnectionID
+        let connections = openConnections
         let codec = FrameCodec(limits: config.limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -88,6 +89,8 @@ public final class Node: Service, @unchecked Sendable {
                                                         subscriberID: ids.loadThenWrappingIncrement(ordering: .relaxed),
                                                         logger: logger)
                     try channel.pipeline.syncOperations.addHandler(handler)
+                    connections.wrappingIncrement(ordering: .relaxed)
+                    channel.closeFuture.whenComplete { _ in connections.wrappingDecrement(ordering: .relaxed) }
                 }
             }
         let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
@@ -123,4 +126,27 @@ public final class Node: Service, @unchecked Sendable {
     public var counters: (eventsIn: Int, eventsOut: Int, batchesIn: Int) {
         (engine.eventsIn.load(ordering: .relaxed), engine.eventsOut.load(ordering: .relaxed), engine.batchesIn.load(ordering: .relaxed))
     }
+
+    /// A snapshot of what the node runs and has done, for `/status` and `/metrics`.
+    public func status() -> NodeStatus {
+        NodeStatus(nodeID: configuration.nodeID, app: engine.runtime.name,
+                   inputStreams: inputs.map(\.name), outputStreams: outputs.map(\.name),
+                   eventsIn: engine.eventsIn.load(ordering: .relaxed), eventsOut: engine.eventsOut.load(ordering: .relaxed),
+                   batchesIn: engine.batchesIn.load(ordering: .relaxed),
+                   connections: openConnections.load(ordering: .relaxed))
+    }
+
+    let openConnections = ManagedAtomic<Int>(0)
+}
+
+/// What `/status` reports.
+public struct NodeStatus: Sendable, Codable, Hashable {
+    public var nodeID: String
+    public var app: String
+    public var inputStreams: [String]
+    public var outputStreams: [String]
+    public var eventsIn: Int
+    public var eventsOut: Int
+    public var batchesIn: Int
+    public var connections: Int
 }
