@@ -60,10 +60,27 @@ public final class Node: Service, @unchecked Sendable {
         func entry(_ s: StreamSchema) -> ConnectionStateMachine.StreamEntry {
             .init(name: s.name, attributes: s.attributes.map { .init(name: $0.name, type: $0.type) })
         }
-        inputs = runtime.definedStreams.map(entry)
+        inputs = Self.binaryInputs(runtime).map(entry)
         outputs = runtime.streams.filter { !inputNames.contains($0.name) }.map(entry)
         engine = EngineLoop(runtime: runtime, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// The streams producers may send binary batches to: those declared with
+    /// `@source(type='tcp', @map(type='binary'))`, Siddhi's names for it. An app that declares no
+    /// source at all takes binary batches on every defined stream.
+    static func binaryInputs(_ runtime: AppRuntime) -> [StreamSchema] {
+        var sources: [String: [Annotation]] = [:]
+        for case .stream(let s) in runtime.app.definitions {
+            sources[s.name.name] = s.annotations.filter { $0.name.lowercased() == "source" }
+        }
+        guard sources.values.contains(where: { !$0.isEmpty }) else { return runtime.definedStreams }
+        return runtime.definedStreams.filter { schema in
+            (sources[schema.name] ?? []).contains { source in
+                let map = source.annotations.first { $0.name.lowercased() == "map" }?.value("type")?.lowercased()
+                return source.value("type")?.lowercased() == "tcp" && (map == nil || map == "binary")
+            }
+        }
     }
 
     /// Starts the engine and listens. Returns the bound port.

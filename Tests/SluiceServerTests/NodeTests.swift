@@ -79,6 +79,27 @@ import Testing
         }
     }
 
+    @Test func onlyTcpSourcesTakeBinaryBatchesWhenSourcesAreDeclared() async throws {
+        let app = """
+        @source(type='tcp', @map(type='binary'))
+        define stream Request (tenant string, responseTime long);
+        @source(type='http', receiver.url='http://0.0.0.0:8009/Other', @map(type='json'))
+        define stream Other (tenant string, responseTime long);
+        from Request select tenant insert into Out;
+        """
+        let node = try Node(configuration: NodeConfiguration(port: 0, appSource: app))
+        let port = try await node.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let producer = try await TestConnection(port: port, group: group)
+        let other = WireSchema.message(name: "Other", attributes: [("tenant", .string), ("responseTime", .long)])
+        try await producer.send(TestConnection.hello(role: .producer, producer: 1, streams: [other]))
+        let error = try #require(await producer.next()).message(as: Sluice_V1_Error.self)
+        #expect(error.code == .unknownStream)
+        #expect(node.status().inputStreams == ["Request"])
+        try await node.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     @Test func schemaMismatchIsRefusedWithAClearError() async throws {
         try await withNode { port, group in
             let producer = try await TestConnection(port: port, group: group)
