@@ -36,6 +36,17 @@ let package = Package(
             path: "Benchmarks/RuntimeBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "WireBenchmarks",
+            dependencies: [
+                "Workloads",
+                .product(name: "SluiceCore", package: sluice),
+                .product(name: "SluiceWire", package: sluice),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/WireBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // A plain executable (no benchmark harness, no malloc interposer) to run one workload
         // under valgrind --tool=callgrind.
         .executableTarget(

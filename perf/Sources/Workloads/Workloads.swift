@@ -171,3 +171,10 @@ public func check(_ workload: Workload) throws -> (rows: Int, chunks: Int) {
     }
     return (rows, driver.counter.chunks)
 }
+
+/// Events per second for `events` processed in `elapsed` (the benchmarks' custom metric).
+public func eventsPerSecond(_ elapsed: Duration, events: Int = Shape.eventsPerIteration) -> Int {
+    let (s, atto) = elapsed.components
+    let ns = Double(s) * 1e9 + Double(atto) / 1e9
+    return ns > 0 ? Int(Double(events) * 1e9 / ns) : 0
+}
