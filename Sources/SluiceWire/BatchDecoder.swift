@@ -210,7 +210,7 @@ private struct BatchReader {
         // Take the column's storage so that its arrays are uniquely referenced while refilled.
         var taken = Column(type: schema[index])
         swap(&taken, &column)
-        var reader = ColumnReader(base: ProtoReader(bytes).base, range: range, type: schema[index],
+        let reader = ColumnReader(base: ProtoReader.address(of: bytes), range: range, type: schema[index],
                                   events: events, index: index, arity: schema.count)
         try reader.read(into: &taken, strings: &scratch)
         column = taken

@@ -15,7 +15,7 @@ struct ColumnReader {
     private var place: String { "attribute \(index + 1) of \(arity) (\(type))" }
 
     /// Refills `column`, reusing the capacity of its arrays.
-    mutating func read(into column: inout Column, strings scratch: inout StringScratch) throws {
+    func read(into column: inout Column, strings scratch: inout StringScratch) throws {
         var longs = column.longs, doubles = column.doubles, bools = column.bools
         var strings = column.strings, nulls = column.nulls
         column = Column(type: type) // drops the last other reference, so the lanes refill in place
@@ -64,6 +64,8 @@ struct ColumnReader {
             column = Column(bools: bools)
         case .string:
             if let refs = fields.stringRefs {
+                // Cleared first: a decode that threw may have left values behind.
+                scratch.distinct.removeAll(keepingCapacity: true)
                 try readStrings(lengths: fields.stringLengths, arena: fields.stringArena,
                                 interner: &scratch.interner, into: &scratch.distinct)
                 try resolve(refs, distinct: scratch.distinct, into: &strings)

@@ -97,10 +97,14 @@ struct ProtoReader {
     var end: Int
 
     init(_ bytes: UnsafeRawBufferPointer) {
-        // An empty buffer may have no address; any valid pointer will do since nothing is read.
-        base = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(bitPattern: 1)!
+        base = Self.address(of: bytes)
         position = 0
         end = bytes.count
+    }
+
+    /// An empty buffer may have no address; any non-nil pointer will do, since nothing is read.
+    static func address(of bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer {
+        bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
     }
 
     init(base: UnsafeRawPointer, range: Range<Int>) {

@@ -81,6 +81,17 @@ import Testing
         #expect(code { _ = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.string]) } == .malformedMessage)
     }
 
+    @Test func aKeptDecoderRecoversFromARefusedBatch() throws {
+        var decoder = BatchDecoder()
+        let good = EventBatch(timestamps: [1, 2, 3], columns: [Column(strings: ["x", "y", "x"])])
+        var bad = Reference.message(good, header: header, deltaLongs: false, dictionaryStrings: true)
+        bad.columns[0].stringRefs = [0, 1, 7]
+        let badBytes: [UInt8] = try bad.serializedBytes()
+        #expect(throws: WireError.self) { try decoder.decode(ByteBuffer(bytes: badBytes), schema: [.string]) }
+        let goodBytes: [UInt8] = try Reference.message(good, header: header, deltaLongs: false, dictionaryStrings: true).serializedBytes()
+        #expect(try decoder.decode(ByteBuffer(bytes: goodBytes), schema: [.string]).batch.columns[0].strings == ["x", "y", "x"])
+    }
+
     @Test func aKeptDecoderReusesStringsAcrossBatches() throws {
         var rng = SplitMix64(seed: 12)
         var decoder = BatchDecoder()
