@@ -1,0 +1,156 @@
+import SluiceCore
+
+/// Deterministic seed-style `Request` events (the API-analytics stream of the seed app): 50
+/// tenants `tenant00.com` … `tenant49.com`, each with its applications, APIs and users. The
+/// same seed gives the same events, so load runs and tests can be compared and replayed.
+public struct RequestGenerator: Sendable {
+    public static let attributes: [(String, AttributeType)] = [
+        ("meta_clientType", .string), ("applicationConsumerKey", .string), ("applicationName", .string),
+        ("applicationId", .string), ("applicationOwner", .string), ("apiContext", .string), ("apiName", .string),
+        ("apiVersion", .string), ("apiCreator", .string), ("apiTier", .string), ("apiHostname", .string),
+        ("username", .string), ("userTenantDomain", .string), ("requestTimestamp", .long), ("throttledOut", .bool),
+        ("responseTime", .long), ("backendTime", .long),
+    ]
+
+    public static func schema(stream: String = "Request") -> EventSchema {
+        EventSchema(stream, attributes)
+    }
+
+    public static let defaultSeed: UInt64 = 0x5EED_CAFE
+    public static let defaultStart: Int64 = 1_700_000_000_000
+
+    struct Application: Sendable {
+        let consumerKey: String, name: String, id: String, owner: String
+    }
+
+    struct API: Sendable {
+        let context: String, name: String, version: String, creator: String, tier: String, hostname: String
+    }
+
+    struct Tenant: Sendable {
+        let domain: String
+        let applications: [Application]
+        let apis: [API]
+        let users: [String]
+    }
+
+    private let tenants: [Tenant]
+    private let clientTypes = ["web", "mobile-android", "mobile-ios", "server", "iot"]
+    private var rng: SplitMix64
+    /// The next event's time, milliseconds.
+    public private(set) var clock: Int64
+    public private(set) var generated = 0
+
+    public init(seed: UInt64 = RequestGenerator.defaultSeed, start: Int64 = RequestGenerator.defaultStart, tenants: Int = 50) {
+        var rng = SplitMix64(seed: seed)
+        let appNames = ["PizzaShack Mobile", "WeatherBoard", "Payments Portal", "Fleet Tracker", "Checkout Web",
+                        "Inventory Sync", "Travel Desk", "Health Hub", "Loyalty App", "Partner Gateway"]
+        let apiNames = [("PizzaShackAPI", "pizzashack"), ("WeatherAPI", "weather"), ("PaymentsAPI", "payments"),
+                        ("StockQuoteAPI", "stockquote"), ("BookingAPI", "booking"), ("InventoryAPI", "inventory"),
+                        ("NotificationsAPI", "notify"), ("GeoLocationAPI", "geo")]
+        let versions = ["1.0.0", "1.1.0", "2.0.0", "v3"]
+        let tiers = ["Unlimited", "Gold", "Silver", "Bronze"]
+        let people = ["alice", "bob", "chen", "dana", "emeka", "farah", "gita", "hiro", "ines", "jonas",
+                      "kofi", "lena", "mateo", "nour", "olga", "priya", "quinn", "rafael", "sara", "tomas"]
+        var made: [Tenant] = []
+        for t in 0..<max(1, tenants) {
+            let domain = t < 10 ? "tenant0\(t).com" : "tenant\(t).com"
+            var applications: [Application] = []
+            for _ in 0..<4 {
+                let name = appNames[rng.below(appNames.count)]
+                let owner = "\(people[rng.below(people.count)])@\(domain)"
+                applications.append(Application(consumerKey: rng.token(28), name: name, id: rng.uuid(), owner: owner))
+            }
+            var apis: [API] = []
+            for _ in 0..<3 {
+                let (name, path) = apiNames[rng.below(apiNames.count)]
+                let version = versions[rng.below(versions.count)]
+                apis.append(API(context: "/t/\(domain)/\(path)/\(version)", name: name, version: version,
+                                creator: "admin@\(domain)", tier: tiers[rng.below(tiers.count)],
+                                hostname: "gw\(rng.below(4) + 1).\(domain)"))
+            }
+            let users = (0..<20).map { i in "\(people[i % people.count])\(i / people.count == 0 ? "" : String(i))@\(domain)" }
+            made.append(Tenant(domain: domain, applications: applications, apis: apis, users: users))
+        }
+        self.tenants = made
+        self.rng = rng
+        clock = start
+    }
+
+    /// Appends `count` events to `batch`, which must have the `Request` schema.
+    public mutating func append(_ count: Int, to batch: inout EventBatch) {
+        precondition(batch.columns.count == Self.attributes.count, "not a Request batch")
+        for _ in 0..<count {
+            // A fifth of the tenants get half of the traffic, as real tenants are uneven.
+            let hot = rng.below(2) == 0
+            let tenant = tenants[hot ? rng.below(max(1, tenants.count / 5)) : rng.below(tenants.count)]
+            let app = tenant.applications[rng.below(tenant.applications.count)]
+            let api = tenant.apis[rng.below(tenant.apis.count)]
+            clock += Int64(rng.below(3))
+            let throttled = rng.below(100) < 3
+            var response = Int64(5 + rng.below(200))
+            if rng.below(100) == 0 { response += Int64(1000 + rng.below(4000)) }
+            let backend = throttled ? 0 : max(0, response - Int64(1 + rng.below(5)))
+            batch.timestamps.append(clock)
+            batch.kinds.append(.current)
+            batch.columns[0].appendString(clientTypes[rng.below(clientTypes.count)])
+            batch.columns[1].appendString(app.consumerKey)
+            batch.columns[2].appendString(app.name)
+            batch.columns[3].appendString(app.id)
+            batch.columns[4].appendString(app.owner)
+            batch.columns[5].appendString(api.context)
+            batch.columns[6].appendString(api.name)
+            batch.columns[7].appendString(api.version)
+            batch.columns[8].appendString(api.creator)
+            batch.columns[9].appendString(api.tier)
+            batch.columns[10].appendString(api.hostname)
+            batch.columns[11].appendString(tenant.users[rng.below(tenant.users.count)])
+            batch.columns[12].appendString(tenant.domain)
+            batch.columns[13].appendLong(clock)
+            batch.columns[14].appendBool(throttled)
+            batch.columns[15].appendLong(throttled ? 0 : response)
+            batch.columns[16].appendLong(backend)
+        }
+        generated += count
+    }
+
+    /// The next `count` events as one batch.
+    public mutating func batch(_ count: Int) -> EventBatch {
+        var b = EventBatch(types: Self.attributes.map(\.1), capacity: count)
+        append(count, to: &b)
+        return b
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
+struct SplitMix64: Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform enough in 0..<n for small n (the modulo bias is below 2^-50).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+
+    mutating func token(_ length: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<length).map { _ in alphabet[below(alphabet.count)] })
+    }
+
+    mutating func uuid() -> String {
+        let hex = Array("0123456789abcdef")
+        var s = ""
+        for (i, group) in [8, 4, 4, 4, 12].enumerated() {
+            if i > 0 { s += "-" }
+            for _ in 0..<group { s.append(hex[below(16)]) }
+        }
+        return s
+    }
+}
