@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import SluiceClient
+import SluiceCore
+
+/// `sluice subscribe`: prints a node's output stream as `sluice run` prints events, one JSON line
+/// each, or with --quiet only a final `{"received":N}`.
+struct Subscribe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the events of a node's stream as JSON lines (or, with --quiet, {\"received\":N}).",
+        discussion: "Stops after --count events or --timeout seconds; exits non-zero when --count was not reached."
+    )
+
+    @Option(help: "The node, HOST:PORT.") var to: String
+    @Option(help: "The stream to follow.") var stream: String
+    @Option(help: "Stop after this many events.") var count: Int?
+    @Option(help: "Stop after this many seconds.") var timeout: Double?
+    @Flag(help: "Print only the final count.") var quiet = false
+    @Flag(help: "Also print rows leaving windows (expired).") var includeExpired = false
+    @Option(help: "Batches the node may send ahead.") var credit: Int = 64
+    @Option(help: "Auth token the node expects.") var token: String?
+
+    func validate() throws {
+        if let count, count < 0 { throw ValidationError("--count must not be negative") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        guard credit > 0 else { throw ValidationError("--credit must be positive") }
+    }
+
+    func run() async throws {
+        let endpoint: Endpoint
+        do throws(ClientError) { endpoint = try Endpoint(parsing: to) } catch { fail(error.message) }
+        let subscriber = Subscriber(endpoint: endpoint, stream: stream, includeExpired: includeExpired, credit: credit,
+                                    authToken: token, clientName: "sluice-subscribe")
+        let deadline = Deadline()
+        let timer: Task<Void, Never>? = timeout.map { seconds in
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                guard !Task.isCancelled else { return }
+                deadline.passed = true
+                await subscriber.close()
+            }
+        }
+        defer { timer?.cancel() }
+
+        let out = FileHandle.standardOutput
+        var received = 0
+        var failure: (any Error)?
+        if count != 0 {
+            do {
+                var text = ""
+                outer: for try await batch in subscriber {
+                    for row in 0..<batch.count {
+                        if !quiet {
+                            EventJSON.append(stream: stream, batch: batch, row: row, to: &text)
+                            text += "\n"
+                        }
+                        received += 1
+                        if let count, received >= count { break }
+                    }
+                    if !text.isEmpty {
+                        out.write(Data(text.utf8))
+                        text.removeAll(keepingCapacity: true)
+                    }
+                    if let count, received >= count { break outer }
+                }
+            } catch {
+                failure = error
+            }
+        }
+        await subscriber.close()
+        if quiet { print("{\"received\":\(received)}") }
+        if let failure, !deadline.passed { fail("\(failure)") }
+        if let count, received < count {
+            fail("received \(received) of \(count) events\(deadline.passed ? " before the \(timeout!) s timeout" : "")")
+        }
+    }
+}
+
+/// Whether the timeout fired; the timer task sets it, the command reads it.
+private final class Deadline: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var passed: Bool {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
