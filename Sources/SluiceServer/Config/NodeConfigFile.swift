@@ -1,0 +1,307 @@
+import Foundation
+import Yams
+
+/// A node's YAML configuration (DESIGN.md, "Node configuration"), parsed and validated.
+///
+/// ```yaml
+/// node: { id: a1, listen: 127.0.0.1:7701, admin: 127.0.0.1:9701, dataDir: ./data/a1 }
+/// cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:7702, witness: 127.0.0.1:7600,
+///            heartbeatInterval: 100ms, heartbeatMaxRetry: 3 }
+/// auth: { token: secret }
+/// flow: { credit: 32 }
+/// apps: [ ./apps/tenant-stats.siddhi ]
+/// ```
+public struct NodeConfigFile: Sendable, Hashable {
+    public struct NodeSection: Sendable, Hashable {
+        public var id: String
+        public var listen: HostPort
+        /// No admin HTTP server when absent.
+        public var admin: HostPort?
+        /// Absolute; relative paths resolve against the YAML file's folder.
+        public var dataDir: String?
+    }
+
+    /// Parsed and checked now; the HA issue acts on it.
+    public struct ClusterSection: Sendable, Hashable {
+        public var enabled: Bool
+        public var groupId: String?
+        public var peer: HostPort?
+        public var witness: HostPort?
+        public var heartbeatInterval: Duration
+        public var heartbeatMaxRetry: Int
+
+        public static let defaultHeartbeatInterval: Duration = .seconds(1)
+        public static let defaultHeartbeatMaxRetry = 3
+    }
+
+    public var node: NodeSection
+    public var cluster: ClusterSection?
+    public var authToken: String?
+    /// Batches a producer may have in flight.
+    public var credit: Int
+    /// The one app this node runs, as an absolute path.
+    public var app: String
+
+    public static let defaultCredit = 32
+
+    /// The node's runtime configuration, given the app's source text.
+    public func nodeConfiguration(appSource: String) -> NodeConfiguration {
+        NodeConfiguration(nodeID: node.id, host: node.listen.host, port: node.listen.port, appSource: appSource,
+                          authToken: authToken, credit: credit)
+    }
+
+    /// Reads and parses `path`. Errors name `path`.
+    public static func load(path: String) throws(ConfigError) -> NodeConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, message: "cannot read the file")
+        }
+        let folder = (absolute(path) as NSString).deletingLastPathComponent
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, baseDirectory: folder)
+    }
+
+    /// Parses YAML text. `file` only names errors; `baseDirectory` anchors relative paths.
+    public static func parse(yaml: String, file: String, baseDirectory: String,
+                             fileExists: @escaping (String) -> Bool = { FileManager.default.fileExists(atPath: $0) })
+        throws(ConfigError) -> NodeConfigFile {
+        let reader = Reader(file: file, baseDirectory: baseDirectory, fileExists: fileExists)
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw reader.yamlError(error)
+        }
+        guard let root else { throw ConfigError(file: file, message: "the file is empty; it needs a 'node' section and 'apps'") }
+        return try reader.file(root)
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// `HOST:PORT`; IPv6 hosts in brackets (`[::1]:7701`).
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    /// 0 asks the system for a free port.
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// nil unless `text` is HOST:PORT with a port in 0...65535.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// A configuration error. Prints as `FILE: message`, or `FILE:LINE:COLUMN: message` when the
+/// position is known.
+public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        switch (line, column) {
+        case let (line?, column?): "\(file):\(line):\(column): \(message)"
+        case let (line?, nil): "\(file):\(line): \(message)"
+        default: "\(file): \(message)"
+        }
+    }
+}
+
+/// Walks the YAML tree by hand (not Codable) so every error carries its key path and line.
+private struct Reader {
+    let file: String
+    let baseDirectory: String
+    let fileExists: (String) -> Bool
+
+    func error(_ message: String, at node: Yams.Node?) -> ConfigError {
+        ConfigError(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message)
+    }
+
+    func yamlError(_ error: any Error) -> ConfigError {
+        guard let yaml = error as? YamlError else { return ConfigError(file: file, message: "\(error)") }
+        switch yaml {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
+                               message: "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))")
+        default:
+            return ConfigError(file: file, message: "invalid YAML: \(yaml)")
+        }
+    }
+
+    /// A mapping's entries by key, refusing keys outside `allowed`.
+    func mapping(_ node: Yams.Node, path: String, allowed: [String]) throws(ConfigError) -> [String: Yams.Node] {
+        guard let mapping = node.mapping else {
+            throw error("\(path.isEmpty ? "the file" : "'\(path)'") must be a mapping of keys to values", at: node)
+        }
+        var entries: [String: Yams.Node] = [:]
+        for (key, value) in mapping {
+            let name = key.scalar?.string ?? "\(key)"
+            let keyPath = path.isEmpty ? name : "\(path).\(name)"
+            guard allowed.contains(name) else {
+                throw error("unknown key '\(keyPath)' (expected one of: \(allowed.joined(separator: ", ")))", at: key)
+            }
+            entries[name] = value
+        }
+        return entries
+    }
+
+    func isNull(_ node: Yams.Node?) -> Bool {
+        guard let node else { return true }
+        return node.null != nil
+    }
+
+    func string(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> String? {
+        guard !isNull(node), let node else { return nil }
+        guard let scalar = node.scalar else { throw error("'\(path)' must be a single value, not a list or mapping", at: node) }
+        guard !scalar.string.isEmpty else { throw error("'\(path)' must not be empty", at: node) }
+        return scalar.string
+    }
+
+    func required(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> String {
+        guard let value = try string(node, path, in: parent) else { throw error("'\(path)' is required", at: parent) }
+        return value
+    }
+
+    func hostPort(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> HostPort? {
+        guard let text = try string(node, path, in: parent) else { return nil }
+        guard let value = HostPort(text) else {
+            throw error("'\(path)' must be HOST:PORT (port 0-65535), got '\(text)'", at: node)
+        }
+        return value
+    }
+
+    func int(_ node: Yams.Node?, _ path: String, in parent: Yams.Node, min: Int) throws(ConfigError) -> Int? {
+        guard let text = try string(node, path, in: parent) else { return nil }
+        guard let value = Int(text), value >= min else {
+            throw error("'\(path)' must be a whole number ≥ \(min), got '\(text)'", at: node)
+        }
+        return value
+    }
+
+    func bool(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> Bool? {
+        guard let text = try string(node, path, in: parent) else { return nil }
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw error("'\(path)' must be true or false, got '\(text)'", at: node)
+        }
+    }
+
+    func duration(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> Duration? {
+        guard let text = try string(node, path, in: parent) else { return nil }
+        guard let value = parseDuration(text), value > .zero else {
+            throw error("'\(path)' must be a positive duration such as 100ms, 5s or 5000 (milliseconds), got '\(text)'",
+                        at: node)
+        }
+        return value
+    }
+
+    func resolve(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+        return (joined as NSString).standardizingPath
+    }
+
+    func file(_ root: Yams.Node) throws(ConfigError) -> NodeConfigFile {
+        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "apps"])
+        guard let nodeNode = top["node"], !isNull(nodeNode) else { throw error("the 'node' section is required", at: root) }
+        let node = try nodeSection(nodeNode)
+        var cluster: NodeConfigFile.ClusterSection?
+        if let n = top["cluster"], !isNull(n) { cluster = try clusterSection(n, node: node) }
+
+        var token: String?
+        if let auth = top["auth"], !isNull(auth) {
+            let entries = try mapping(auth, path: "auth", allowed: ["token"])
+            token = try required(entries["token"], "auth.token", in: auth)
+        }
+        var credit = NodeConfigFile.defaultCredit
+        if let flow = top["flow"], !isNull(flow) {
+            let entries = try mapping(flow, path: "flow", allowed: ["credit"])
+            credit = try int(entries["credit"], "flow.credit", in: flow, min: 1) ?? credit
+        }
+        return NodeConfigFile(node: node, cluster: cluster, authToken: token, credit: credit,
+                              app: try app(top["apps"], root: root))
+    }
+
+    func nodeSection(_ n: Yams.Node) throws(ConfigError) -> NodeConfigFile.NodeSection {
+        let e = try mapping(n, path: "node", allowed: ["id", "listen", "admin", "dataDir"])
+        guard let listen = try hostPort(e["listen"], "node.listen", in: n) else {
+            throw error("'node.listen' is required (HOST:PORT for the binary protocol)", at: n)
+        }
+        let admin = try hostPort(e["admin"], "node.admin", in: n)
+        if let admin, admin == listen, admin.port != 0 {
+            throw error("'node.admin' and 'node.listen' are the same address \(admin)", at: e["admin"])
+        }
+        return .init(id: try required(e["id"], "node.id", in: n), listen: listen, admin: admin,
+                     dataDir: try string(e["dataDir"], "node.dataDir", in: n).map(resolve))
+    }
+
+    func clusterSection(_ n: Yams.Node, node: NodeConfigFile.NodeSection) throws(ConfigError) -> NodeConfigFile.ClusterSection {
+        let e = try mapping(n, path: "cluster", allowed: ["enabled", "groupId", "peer", "witness",
+                                                          "heartbeatInterval", "heartbeatMaxRetry"])
+        let section = NodeConfigFile.ClusterSection(
+            enabled: try bool(e["enabled"], "cluster.enabled", in: n) ?? false,
+            groupId: try string(e["groupId"], "cluster.groupId", in: n),
+            peer: try hostPort(e["peer"], "cluster.peer", in: n),
+            witness: try hostPort(e["witness"], "cluster.witness", in: n),
+            heartbeatInterval: try duration(e["heartbeatInterval"], "cluster.heartbeatInterval", in: n)
+                ?? NodeConfigFile.ClusterSection.defaultHeartbeatInterval,
+            heartbeatMaxRetry: try int(e["heartbeatMaxRetry"], "cluster.heartbeatMaxRetry", in: n, min: 1)
+                ?? NodeConfigFile.ClusterSection.defaultHeartbeatMaxRetry)
+        guard section.enabled else { return section }
+        // An enabled pair needs to know its group and its partner.
+        if section.groupId == nil { throw error("'cluster.groupId' is required when the cluster is enabled", at: n) }
+        guard let peer = section.peer else { throw error("'cluster.peer' is required when the cluster is enabled", at: n) }
+        if peer == node.listen { throw error("'cluster.peer' is this node's own listen address \(peer)", at: e["peer"]) }
+        return section
+    }
+
+    func app(_ n: Yams.Node?, root: Yams.Node) throws(ConfigError) -> String {
+        guard let n, !isNull(n) else { throw error("'apps' is required: the node's app (.siddhi)", at: root) }
+        let items: [Yams.Node]
+        if let sequence = n.sequence { items = Array(sequence) } else { items = [n] }
+        guard !items.isEmpty else { throw error("'apps' is empty: a node needs one app (.siddhi)", at: n) }
+        guard items.count == 1 else {
+            throw error("'apps' lists \(items.count) apps, but a node runs exactly one app for now", at: items[1])
+        }
+        let text = try required(items[0], "apps[0]", in: n)
+        let path = resolve(text)
+        guard fileExists(path) else { throw error("'apps[0]': no such file '\(text)' (looked at \(path))", at: items[0]) }
+        return path
+    }
+}
+
+/// `100ms`, `5s`, `2m`, or a bare number of milliseconds (the seed's form, `5000`).
+func parseDuration(_ text: String) -> Duration? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+    guard !digits.isEmpty, let value = Int64(digits) else { return nil }
+    switch trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
+    case "", "ms": return .milliseconds(value)
+    case "s": return .seconds(value)
+    case "m", "min": return .seconds(value * 60)
+    default: return nil
+    }
+}
