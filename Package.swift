@@ -114,6 +114,16 @@ let package = Package(
             dependencies: ["SluiceTransport", "SluiceWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
+            name: "SluiceClientTests",
+            dependencies: [
+                "SluiceClient",
+                "SluiceTransport",
+                "SluiceWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "SluiceServerTests",
             dependencies: ["SluiceServer", "SluiceClient", "SluiceRuntime", "SluiceWire", "SluiceTransport"]
         ),
