@@ -6,8 +6,8 @@ import Testing
 
 /// Replays the wire fuzzers' corpus (Tests/FuzzCorpus/wire-frame, wire-batch and their saved
 /// crashes; see tools/fuzz/README.md) without sanitizers, with the same checks as the harnesses in
-/// tools/fuzz/Sources/FuzzWireSupport: bad input throws a WireError, and whatever decodes survives
-/// an encode/decode round trip unchanged.
+/// tools/fuzz/Sources/FuzzWireSupport: bad input throws a WireError, whatever decodes survives an
+/// encode/decode round trip unchanged, and a kept decoder agrees with a fresh one.
 @Suite struct WireFuzzCorpusReplayTests {
     static let corpus = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -77,6 +77,23 @@ import Testing
             #expect(try codec.decode(from: &again) == frame)
         }
         if file.contains("valid-") { #expect(frames > 0 && buffer.readableBytes == 0) }
+    }
+
+    /// As the harnesses do, one decoder and one batch kept across all inputs must decode each one
+    /// as a fresh decoder does, whatever the inputs before it left behind.
+    @Test func aKeptDecoderAgreesWithFreshOnes() throws {
+        var decoder = BatchDecoder(limits: Self.limits)
+        var batch = EventBatch(types: [])
+        for file in Self.inputs("wire-batch") + Self.inputs("wire-batch").reversed() {
+            let bytes = try Self.bytes(file)
+            guard let first = bytes.getInteger(at: 0, as: UInt8.self) else { continue }
+            let schema = Self.schemas[Int(first) % Self.schemas.count]
+            let payload = bytes.getSlice(at: 1, length: bytes.readableBytes - 1)!
+            let fresh = try? BatchCodec.decode(payload, schema: schema, limits: Self.limits)
+            let kept = try? decoder.decode(payload, schema: schema, into: &batch)
+            #expect((fresh == nil) == (kept == nil), "\(file)")
+            if let fresh { #expect(kept == fresh.header && sameEvents(batch, fresh.batch), "\(file)") }
+        }
     }
 
     @Test(arguments: inputs("wire-batch"))
