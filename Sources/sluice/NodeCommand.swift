@@ -7,14 +7,31 @@ import SluiceServer
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "Run a server node: one app, the binary protocol on --listen. SIGTERM shuts it down gracefully."
+        abstract: "Run a server node: one app, the binary protocol on its listen address, an optional admin HTTP port.",
+        discussion: """
+        Either --config node.yaml (the YAML of DESIGN.md), or the quick form: --app APP.siddhi --listen HOST:PORT \
+        [--admin HOST:PORT]. SIGTERM or SIGINT shuts the node down gracefully.
+        """
     )
 
-    @Option(help: "The Siddhi app (.siddhi) the node runs.") var app: String
-    @Option(help: "HOST:PORT to listen on.") var listen: String = "127.0.0.1:7701"
-    @Option(help: "The node's id in logs and status.") var id: String = "node"
-    @Option(help: "A token clients must present.") var token: String?
-    @Option(help: "Batches a producer may have in flight.") var credit: Int = 32
+    @Option(help: "The node's YAML configuration.") var config: String?
+    @Option(help: "The Siddhi app (.siddhi) the node runs (quick form).") var app: String?
+    @Option(help: "HOST:PORT to listen on (quick form; default 127.0.0.1:7701).") var listen: String?
+    @Option(help: "HOST:PORT for the admin HTTP server: /health, /status, /metrics (quick form).") var admin: String?
+    @Option(help: "The node's id in logs and status (quick form; default node).") var id: String?
+    @Option(help: "A token clients must present (quick form).") var token: String?
+    @Option(help: "Batches a producer may have in flight (quick form; default 32).") var credit: Int?
+
+    func validate() throws {
+        if config == nil, app == nil { throw ValidationError("give --config node.yaml, or --app APP.siddhi") }
+        guard config != nil else { return }
+        let quick = [("--app", app != nil), ("--listen", listen != nil), ("--admin", admin != nil), ("--id", id != nil),
+                     ("--token", token != nil), ("--credit", credit != nil)].filter(\.1).map(\.0)
+        if !quick.isEmpty {
+            throw ValidationError("\(quick.joined(separator: ", ")) \(quick.count == 1 ? "is" : "are") for the quick form; "
+                                  + "with --config, set it in the YAML")
+        }
+    }
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -23,19 +40,61 @@ struct NodeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sluice.node")
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            fail("--listen must be HOST:PORT, got '\(listen)'")
-        }
-        let host = String(listen[..<colon])
-        let source = readApp(app)
+        let plan = config.map { loadConfig($0, logger: logger) } ?? quickForm()
+        let source = readApp(plan.appPath)
         let node: Node
         do {
-            node = try Node(configuration: NodeConfiguration(nodeID: id, host: host, port: port, appSource: source,
-                                                             authToken: token, credit: credit), logger: logger)
+            node = try Node(configuration: plan.make(source), logger: logger)
         } catch {
-            fail(error, file: app)
+            fail(error, file: plan.appPath)
         }
-        let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [node]
+        if let admin = plan.admin {
+            // After the node: graceful shutdown runs in reverse, so the admin port closes first.
+            services.append(AdminServer(node: node, configuration: AdminConfiguration(
+                host: admin.host, port: admin.port, listenAddress: plan.listen.description),
+                logger: Logger(label: "sluice.admin")))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+
+    /// What to run, from either form.
+    struct Plan {
+        var appPath: String
+        var listen: HostPort
+        var admin: HostPort?
+        var make: (String) -> NodeConfiguration
+    }
+
+    func quickForm() -> Plan {
+        let listen = listen ?? "127.0.0.1:7701"
+        guard let listenAddress = HostPort(listen) else { fail("--listen must be HOST:PORT, got '\(listen)'") }
+        var adminAddress: HostPort?
+        if let admin {
+            guard let parsed = HostPort(admin) else { fail("--admin must be HOST:PORT, got '\(admin)'") }
+            adminAddress = parsed
+        }
+        let (id, token, credit) = (id ?? "node", token, credit ?? 32)
+        return Plan(appPath: app!, listen: listenAddress, admin: adminAddress) { source in
+            NodeConfiguration(nodeID: id, host: listenAddress.host, port: listenAddress.port, appSource: source,
+                              authToken: token, credit: credit)
+        }
+    }
+
+    func loadConfig(_ path: String, logger: Logger) -> Plan {
+        let file: NodeConfigFile
+        do {
+            file = try NodeConfigFile.load(path: path)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            Foundation.exit(1)
+        }
+        if let cluster = file.cluster, cluster.enabled {
+            // Parsed and checked, but pairing comes with the HA issue.
+            logger.warning("the cluster section is not acted on yet; running standalone",
+                           metadata: ["groupId": "\(cluster.groupId ?? "")", "peer": "\(cluster.peer.map(\.description) ?? "")"])
+        }
+        return Plan(appPath: file.app, listen: file.node.listen, admin: file.node.admin, make: file.nodeConfiguration)
     }
 }

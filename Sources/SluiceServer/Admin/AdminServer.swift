@@ -60,8 +60,12 @@ public final class AdminServer: Service, Sendable {
                 lifecycle.withLockedValue { $0.draining = true }
             }
         } catch {
-            for waiter in lifecycle.withLockedValue({ $0.failed(error) }) { waiter.resume(throwing: error) }
-            throw error
+            // Before binding, the address is what an operator needs to see.
+            let bound = lifecycle.withLockedValue { $0.port != nil }
+            let reported: any Error = bound ? error : AdminServerError(
+                message: "admin server cannot listen on \(HostPort(host: configuration.host, port: configuration.port)): \(error)")
+            for waiter in lifecycle.withLockedValue({ $0.failed(reported) }) { waiter.resume(throwing: reported) }
+            throw reported
         }
         for waiter in lifecycle.withLockedValue({ $0.failed(CancellationError()) }) { waiter.resume(throwing: CancellationError()) }
     }
@@ -105,7 +109,8 @@ public final class AdminServer: Service, Sendable {
         let report = StatusReport(
             status: node.status(), listen: configuration.listenAddress,
             admin: HostPort(host: configuration.host, port: port).description,
-            uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18)
+            uptimeSeconds: (Double(uptime.components.attoseconds / 1_000_000_000_000_000) / 1000)
+                + Double(uptime.components.seconds))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(report), as: UTF8.self)
@@ -115,6 +120,11 @@ public final class AdminServer: Service, Sendable {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(string: body)))
     }
+}
+
+public struct AdminServerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 /// The admin server's lifecycle; port waiters are resumed outside the lock.
