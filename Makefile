@@ -3,7 +3,7 @@ SWIFT      ?= swift
 SHARED     ?= ../shared
 SLUICE_BIN := .build/release/sluice
 
-.PHONY: deps build demo test unit conformance bench clean fuzz fuzz-replay
+.PHONY: deps build demo test unit conformance network bench clean fuzz fuzz-replay
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift toolchain (swift) is required"; exit 1; }
@@ -32,7 +32,13 @@ unit: deps
 conformance: build
 	python3 tools/conformance_gate.py --engine $(SLUICE_BIN) --shared $(SHARED)
 
-test: unit conformance
+# Across processes: SDK producer → node → subscriber equals `sluice run`; and a node killed with
+# SIGKILL mid-run loses no acknowledged event.
+network: build
+	python3 tools/e2e_test.py --engine $(SLUICE_BIN)
+	python3 tools/failover_test.py --engine $(SLUICE_BIN)
+
+test: unit conformance network
 
 bench:
 	cd perf && $(SWIFT) package --allow-writing-to-package-directory benchmark --target RuntimeBenchmarks

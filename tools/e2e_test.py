@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Cross-process end to end: `sluice send` (the SDK) → `sluice node` running the seed-node app
+(per-tenant lengthBatch statistics) → `sluice subscribe`. The subscriber must receive exactly what
+`sluice run` computes from the same events in one process. Ends with `e2e: N passed, M failed`.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, "..", "examples", "seed-node", "app.siddhi")
+SCHEMA = ("meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string, "
+          "applicationOwner string, apiContext string, apiName string, apiVersion string, apiCreator string, "
+          "apiTier string, apiHostname string, username string, userTenantDomain string, requestTimestamp long, "
+          "throttledOut bool, responseTime long, backendTime long")
+APIS = [("PizzaShackAPI", "/pizzashack/1.0.0"), ("WeatherAPI", "/weather/2.1.0"), ("PaymentsAPI", "/payments/v3")]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_events(path, count):
+    with open(path, "w") as fh:
+        for i in range(count):
+            tenant = (i * 7919) % 50
+            app = (i * 31) % 200
+            api = APIS[(i * 7) % len(APIS)]
+            ts = 1_700_000_000_000 + i
+            rt = (i * 2654435761) % 1000
+            data = ["web" if i % 3 else "mobile", "%032x" % (app * 0x9E3779B97F4A7C15 % (1 << 128)), "App-%d" % app,
+                    "app-%08d" % app, "owner%d@tenant%02d.com" % (app % 40, tenant), api[1], api[0], "1.0.0", "admin",
+                    "Gold", "gw-%d.example.com" % (i % 4), "user%d@tenant%02d.com" % ((i * 17) % 5000, tenant),
+                    "tenant%02d.com" % tenant, ts, i % 97 == 0, rt, rt // 2]
+            fh.write(json.dumps({"stream": "Request", "timestamp": ts, "data": data}, separators=(",", ":")) + "\n")
+
+
+def rows(text):
+    out = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            obj = json.loads(line)
+            if obj.get("stream") == "TenantStats":
+                out.append(obj["data"])
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", required=True)
+    ap.add_argument("--count", type=int, default=100_000)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="sluice-e2e-")
+    events = os.path.join(work, "events.jsonl")
+    write_events(events, args.count)
+    expected = rows(subprocess.run([args.engine, "run", APP, "--events", events], capture_output=True, text=True,
+                                   check=True).stdout)
+    port = free_port()
+    node = subprocess.Popen([args.engine, "node", "--app", APP, "--listen", "127.0.0.1:%d" % port],
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "node.log"), "w"))
+    failures = []
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        sub = subprocess.Popen([args.engine, "subscribe", "--to", "127.0.0.1:%d" % port, "--stream", "TenantStats",
+                                "--count", str(len(expected)), "--timeout", "300", "--credit", "4096"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        sent = subprocess.run([args.engine, "send", "--to", "127.0.0.1:%d" % port, "--stream", "Request",
+                               "--events", events, "--schema", SCHEMA], capture_output=True, text=True)
+        print("send:", sent.stdout.strip().splitlines()[-1] if sent.stdout.strip() else sent.stderr.strip()[-300:])
+        got_text, _ = sub.communicate(timeout=300)
+        got = rows(got_text)
+        print("outputs: expected %d, received %d" % (len(expected), len(got)))
+        if sent.returncode != 0:
+            failures.append("sluice send failed")
+        if got != expected:
+            first = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(got), len(expected)))
+            failures.append("the subscriber's outputs differ from `sluice run` at row %d" % first)
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
+    for f in failures:
+        print("FAIL", f)
+    print("e2e: %d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
