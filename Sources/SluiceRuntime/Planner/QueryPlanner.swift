@@ -39,7 +39,7 @@ struct QueryPlanner {
         let schema = junction.schema
         var planned = PlannedQuery()
         let scope = Scope(stream: schema.name, alias: input.alias?.name, attributes: schema.pairs)
-        var compiler = ExpressionCompiler(scope: scope, context: context)
+        let compiler = ExpressionCompiler(scope: scope, context: context)
 
         let head: Processor = isWindow ? Processor() : StreamEntryProcessor()
         var tail = head
