@@ -119,6 +119,7 @@ public final class Node: Service, @unchecked Sendable {
             _ = engine.submit(.tick(Int64(Date().timeIntervalSince1970 * 1000)))
         }
         let port = channel.localAddress?.port ?? config.port
+        boundPort.store(port, ordering: .releasing)
         logger.info("listening", metadata: ["address": "\(config.host):\(port)", "node": "\(config.nodeID)"])
         return port
     }
@@ -131,6 +132,7 @@ public final class Node: Service, @unchecked Sendable {
 
     /// Stops accepting, lets the engine apply what it took, and releases the threads.
     public func shutdown() async throws {
+        boundPort.store(0, ordering: .releasing)
         ticker?.cancel()
         ticker = nil
         try? await channel?.close()
@@ -150,10 +152,13 @@ public final class Node: Service, @unchecked Sendable {
                    inputStreams: inputs.map(\.name), outputStreams: outputs.map(\.name),
                    eventsIn: engine.eventsIn.load(ordering: .relaxed), eventsOut: engine.eventsOut.load(ordering: .relaxed),
                    batchesIn: engine.batchesIn.load(ordering: .relaxed),
-                   connections: openConnections.load(ordering: .relaxed))
+                   connections: openConnections.load(ordering: .relaxed),
+                   listeningPort: boundPort.load(ordering: .acquiring))
     }
 
     let openConnections = ManagedAtomic<Int>(0)
+    /// The port the node listens on; 0 before `start` and from `shutdown` on.
+    private let boundPort = ManagedAtomic<Int>(0)
 }
 
 /// What `/status` reports.
@@ -166,4 +171,7 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var eventsOut: Int
     public var batchesIn: Int
     public var connections: Int
+    /// The bound port while the node accepts connections, 0 otherwise.
+    public var listeningPort: Int
+    public var isListening: Bool { listeningPort != 0 }
 }

@@ -85,9 +85,10 @@ public final class AdminServer: Service, Sendable {
 
     private func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("health") { [lifecycle] _, _ -> Response in
-            // 503 once shutdown starts, so a load balancer stops sending here first.
-            lifecycle.withLockedValue(\.draining)
+        router.get("health") { [lifecycle, node] _, _ -> Response in
+            // 503 once shutdown starts or while the node does not accept connections, so a load
+            // balancer stops sending here first.
+            lifecycle.withLockedValue(\.draining) || !node.status().isListening
                 ? Self.json(#"{"status":"stopping"}"#, status: .serviceUnavailable)
                 : Self.json(#"{"status":"ok"}"#)
         }
@@ -102,12 +103,18 @@ public final class AdminServer: Service, Sendable {
         return router
     }
 
+    /// The configured listen address with the port the node actually bound (it differs for port 0).
+    static func listenAddress(_ configured: String, port: Int) -> String {
+        guard port != 0, let colon = configured.lastIndex(of: ":") else { return configured }
+        return String(configured[..<colon]) + ":\(port)"
+    }
+
     /// `NodeStatus` plus where the node listens and how long it has run.
     func statusJSON() throws -> String {
         let port = lifecycle.withLockedValue(\.port) ?? configuration.port
         let uptime = ContinuousClock.now - startedAt
         let report = StatusReport(
-            status: node.status(), listen: configuration.listenAddress,
+            status: node.status(), listen: Self.listenAddress(configuration.listenAddress, port: node.status().listeningPort),
             admin: HostPort(host: configuration.host, port: port).description,
             uptimeSeconds: (Double(uptime.components.attoseconds / 1_000_000_000_000_000) / 1000)
                 + Double(uptime.components.seconds))
