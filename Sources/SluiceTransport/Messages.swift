@@ -98,29 +98,9 @@ public enum WireSchema {
         return s
     }
 
-    public static func wireType(_ t: AttributeType) -> Sluice_V1_AttributeType {
-        switch t {
-        case .string: .string
-        case .int: .int
-        case .long: .long
-        case .float: .float
-        case .double: .double
-        case .bool: .bool
-        case .object: .unspecified
-        }
-    }
+    public static func wireType(_ t: AttributeType) -> Sluice_V1_AttributeType { t.wireValue ?? .unspecified }
 
-    public static func attributeType(_ t: Sluice_V1_AttributeType) -> AttributeType? {
-        switch t {
-        case .string: .string
-        case .int: .int
-        case .long: .long
-        case .float: .float
-        case .double: .double
-        case .bool: .bool
-        default: nil
-        }
-    }
+    public static func attributeType(_ t: Sluice_V1_AttributeType) -> AttributeType? { AttributeType(wireValue: t) }
 
     /// The attributes of a wire schema, or nil when one has no type Sluice knows.
     public static func attributes(_ s: Sluice_V1_StreamSchema) -> [(name: String, type: AttributeType)]? {

@@ -26,10 +26,36 @@ public enum JSONValue: Equatable, Sendable {
         guard case .object(let fields) = self else { return nil }
         return fields.first { $0.0 == key }?.1
     }
+
+    /// The attribute type an untyped value suggests (for inferring a schema from data).
+    public var suggestedType: AttributeType? {
+        switch self {
+        case .bool: .bool
+        case .integer: .long
+        case .number: .double
+        case .string: .string
+        default: nil
+        }
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .integer(let i): String(i)
+        case .number(let d): String(d)
+        case .string(let s): "\"\(s)\""
+        case .array(let a): "[" + a.map(\.description).joined(separator: ",") + "]"
+        case .object(let o): "{" + o.map { "\"\($0.0)\":\($0.1.description)" }.joined(separator: ",") + "}"
+        }
+    }
 }
 
 public struct JSONError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// A strict JSON parser over UTF-8 bytes with a nesting limit, for one line of input at a time.
@@ -197,6 +223,10 @@ public struct JSONParser {
             break
         }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        if digits.count > 1, digits.first == "0", digits.dropFirst().first?.isNumber == true {
+            throw fail("a number may not have leading zeros: '\(text)'")
+        }
         if isInteger, let v = Int64(text) { return .integer(v) }
         guard let d = Double(text) else { throw fail("invalid number '\(text)'") }
         return .number(d)
