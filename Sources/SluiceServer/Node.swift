@@ -50,6 +50,8 @@ public final class Node: Service, @unchecked Sendable {
     private let nextConnectionID = ManagedAtomic<UInt64>(1)
     private let inputs: [ConnectionStateMachine.StreamEntry]
     private let outputs: [ConnectionStateMachine.StreamEntry]
+    private let sinkTargets: [(stream: StreamSchema, target: TcpSink.Target)]
+    private var sinks: [TcpSink] = []
 
     /// Deploys the app; an invalid app throws its `Diagnostic` before anything listens.
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "sluice.node")) throws(Diagnostic) {
@@ -62,6 +64,7 @@ public final class Node: Service, @unchecked Sendable {
         }
         inputs = Self.binaryInputs(runtime).map(entry)
         outputs = runtime.streams.filter { !inputNames.contains($0.name) }.map(entry)
+        sinkTargets = try TcpSink.targets(in: runtime.app).map { (runtime.schema(of: $0.stream)!, $0.target) }
         engine = EngineLoop(runtime: runtime, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -87,6 +90,12 @@ public final class Node: Service, @unchecked Sendable {
     @discardableResult
     public func start() async throws -> Int {
         engine.start(name: "sluice-engine")
+        for (stream, target) in sinkTargets {
+            let sink = try TcpSink(source: stream, target: target, logger: logger)
+            sinks.append(sink)
+            while !engine.submit(.subscribe(stream: stream.name, subscriber: sink)) { await Task.yield() }
+            logger.info("sink", metadata: ["stream": "\(stream.name)", "to": "\(target.endpoint)/\(target.stream)"])
+        }
         let config = configuration
         let engine = self.engine
         let logger = self.logger
@@ -138,6 +147,8 @@ public final class Node: Service, @unchecked Sendable {
         try? await channel?.close()
         channel = nil
         engine.stop()
+        for sink in sinks { await sink.close() }
+        sinks = []
         try await group.shutdownGracefully()
     }
 

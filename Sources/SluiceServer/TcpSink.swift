@@ -1,0 +1,96 @@
+import Dispatch
+import Logging
+import SluiceClient
+import SluiceCore
+import SluiceQL
+import SluiceRuntime
+
+/// `@sink(type='tcp', url='tcp://host:port/Stream', @map(type='binary'))`: a stream's output goes
+/// to another node over the binary protocol, through the SDK's producer (batching, credit, acks,
+/// resend). When the destination cannot keep up or is down, the engine thread waits for room
+/// (Siddhi's WAIT): back-pressure reaches the producers that feed this node, and nothing is dropped.
+final class TcpSink: OutputSubscriber, @unchecked Sendable {
+    let id: UInt64 = 0
+    struct Target: Sendable, Equatable {
+        var endpoint: Endpoint
+        var stream: String
+    }
+
+    let source: String
+    let target: Target
+    private let producer: Producer
+    private let room: DispatchSemaphore
+    private let continuation: AsyncStream<EventBatch>.Continuation
+    private let drain: Task<Void, Never>
+
+    /// `capacity` batches may wait between the engine and the producer.
+    init(source: StreamSchema, target: Target, capacity: Int = 64, logger: Logger) throws {
+        self.source = source.name
+        self.target = target
+        let schema = EventSchema(name: target.stream, attributes: source.attributes.map { .init($0.name, $0.type) })
+        let producer = try Producer(endpoints: [target.endpoint], streams: [schema], clientName: "sluice-sink")
+        self.producer = producer
+        let room = DispatchSemaphore(value: capacity)
+        self.room = room
+        let (stream, continuation) = AsyncStream<EventBatch>.makeStream()
+        self.continuation = continuation
+        let name = target.stream
+        drain = Task {
+            for await batch in stream {
+                // The producer retries a dead destination itself; a failure here is one it gave up on.
+                do {
+                    try await producer.enqueue(stream: name, batch: batch)
+                } catch {
+                    logger.error("sink to \(target.endpoint) '\(name)' failed: \(error)")
+                }
+                room.signal()
+            }
+        }
+    }
+
+    /// On the engine thread: waits for room, then hands the chunk over.
+    func deliver(_ batch: EventBatch) {
+        let current = (0..<batch.count).filter { batch.kinds[$0] == .current }
+        guard !current.isEmpty else { return }
+        room.wait()
+        continuation.yield(current.count == batch.count ? batch : batch.gather(current))
+    }
+
+    /// Sends what is queued and waits for its acknowledgements.
+    func close() async {
+        continuation.finish()
+        await drain.value
+        try? await producer.flush()
+        await producer.close()
+    }
+
+    /// The sinks an app declares: `@sink(type='tcp', url='tcp://host:port/Stream')`.
+    static func targets(in app: SiddhiApp) throws(Diagnostic) -> [(stream: String, target: Target)] {
+        var out: [(String, Target)] = []
+        for case .stream(let s) in app.definitions {
+            for sink in s.annotations where sink.name.lowercased() == "sink" && sink.value("type")?.lowercased() == "tcp" {
+                let map = sink.annotations.first { $0.name.lowercased() == "map" }?.value("type")?.lowercased()
+                guard map == nil || map == "binary" else {
+                    throw Diagnostic("a tcp sink carries binary batches: @map(type='\(map!)') is not supported", at: sink.range)
+                }
+                guard let url = sink.value("url") else {
+                    throw Diagnostic("@sink(type='tcp') needs url='tcp://host:port/Stream'", at: sink.range)
+                }
+                guard let target = parse(url) else {
+                    throw Diagnostic("'\(url)' is not a tcp://host:port/Stream url", at: sink.range)
+                }
+                out.append((s.name.name, target))
+            }
+        }
+        return out
+    }
+
+    static func parse(_ url: String) -> Target? {
+        guard url.lowercased().hasPrefix("tcp://") else { return nil }
+        let rest = url.dropFirst("tcp://".count)
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        let stream = String(rest[rest.index(after: slash)...])
+        guard !stream.isEmpty, let endpoint = try? Endpoint(parsing: String(rest[..<slash])) else { return nil }
+        return Target(endpoint: endpoint, stream: stream)
+    }
+}
