@@ -58,3 +58,49 @@ import Testing
         }
     }
 }
+
+/// A sink whose destination is down holds the output and back-pressures; nothing is lost once it is up.
+@Suite(.serialized) struct TcpSinkOutageTests {
+    @Test func outputWaitsForADownDestinationAndArrivesWhenItIsUp() async throws {
+        let probe = try Node(configuration: NodeConfiguration(port: 0, appSource: "define stream P (a int);"))
+        let port = try await probe.start()
+        try await probe.shutdown()
+
+        let upstream = try Node(configuration: NodeConfiguration(nodeID: "a", port: 0, appSource: """
+        define stream Request (id long);
+        @sink(type='tcp', url='tcp://127.0.0.1:\(port)/Ids', @map(type='binary'))
+        define stream Forward (id long);
+        from Request select id insert into Forward;
+        """))
+        let upstreamPort = try await upstream.start()
+        let producer = try Producer(endpoints: [Endpoint(host: "127.0.0.1", port: upstreamPort)],
+                                    streams: [EventSchema("Request", [("id", .long)])], maxInFlight: 4)
+        try await producer.connect()
+        // 200 one-event batches: more than the sink's room (64) plus the producer's credit.
+        let sending = Task {
+            for i in 0..<200 {
+                var b = EventBatch(types: [.long])
+                b.append(timestamp: Int64(i), values: [.long(Int64(i))])
+                try await producer.enqueue(stream: "Request", batch: b)
+            }
+            try await producer.flush()
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let appliedWhileDown = upstream.status().batchesIn
+        #expect(appliedWhileDown < 200, "the engine kept taking batches with its sink down")
+
+        let downstream = try Node(configuration: NodeConfiguration(nodeID: "b", port: port, appSource: """
+        @source(type='tcp', @map(type='binary'))
+        define stream Ids (id long);
+        from Ids select id insert into Seen;
+        """))
+        _ = try await downstream.start()
+        try await sending.value
+        await producer.close()
+        // Everything reaches the downstream node once it is up.
+        for _ in 0..<100 where downstream.status().eventsIn < 200 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(downstream.status().eventsIn == 200)
+        try await upstream.shutdown()
+        try await downstream.shutdown()
+    }
+}
