@@ -47,7 +47,7 @@ network: build-debug
 test: unit conformance network
 
 bench:
-	cd perf && $(SWIFT) package --allow-writing-to-package-directory benchmark --target RuntimeBenchmarks
+	cd perf && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
 clean:
 	rm -rf .build perf/.build
