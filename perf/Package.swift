@@ -22,6 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "SluiceCore", package: sluice),
                 .product(name: "SluiceRuntime", package: sluice),
+                .product(name: "SluiceClient", package: sluice),
             ],
             path: "Sources/Workloads"
         ),

@@ -1,14 +1,10 @@
+import SluiceClient
 import SluiceCore
 
 /// Seed-style `Request` events (the 17 attributes of the seed's stream), deterministic.
 public enum RequestEvents {
-    public static let attributes: [(String, AttributeType)] = [
-        ("meta_clientType", .string), ("applicationConsumerKey", .string), ("applicationName", .string),
-        ("applicationId", .string), ("applicationOwner", .string), ("apiContext", .string), ("apiName", .string),
-        ("apiVersion", .string), ("apiCreator", .string), ("apiTier", .string), ("apiHostname", .string),
-        ("username", .string), ("userTenantDomain", .string), ("requestTimestamp", .long), ("throttledOut", .bool),
-        ("responseTime", .long), ("backendTime", .long),
-    ]
+    /// The seed's Request schema, as the SDK's generator declares it.
+    public static let attributes: [(String, AttributeType)] = RequestGenerator.attributes
 
     public static var types: [AttributeType] { attributes.map(\.1) }
 
