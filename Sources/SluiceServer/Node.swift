@@ -52,6 +52,8 @@ public final class Node: Service, @unchecked Sendable {
     private let outputs: [ConnectionStateMachine.StreamEntry]
     private let sinkTargets: [(stream: StreamSchema, target: TcpSink.Target)]
     private var sinks: [TcpSink] = []
+    private let httpDeclared: [(host: String, port: Int, routes: [HTTPSource.Route])]
+    private var httpServers: [Task<Void, Error>] = []
 
     /// Deploys the app; an invalid app throws its `Diagnostic` before anything listens.
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "sluice.node")) throws(Diagnostic) {
@@ -65,6 +67,7 @@ public final class Node: Service, @unchecked Sendable {
         inputs = Self.binaryInputs(runtime).map(entry)
         outputs = runtime.streams.filter { !inputNames.contains($0.name) }.map(entry)
         sinkTargets = try TcpSink.targets(in: runtime.app).map { (runtime.schema(of: $0.stream)!, $0.target) }
+        httpDeclared = try HTTPSource.declared(in: runtime)
         engine = EngineLoop(runtime: runtime, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -119,6 +122,13 @@ public final class Node: Service, @unchecked Sendable {
                     channel.closeFuture.whenComplete { _ in connections.wrappingDecrement(ordering: .relaxed) }
                 }
             }
+        for declared in httpDeclared {
+            let source = HTTPSource(host: declared.host, port: declared.port, routes: declared.routes, engine: engine, logger: logger)
+            let app = source.makeApplication()
+            httpServers.append(Task { try await app.run() })
+            logger.info("http source", metadata: ["address": "\(declared.host):\(declared.port)",
+                                                  "paths": "\(declared.routes.map(\.path))"])
+        }
         let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
         self.channel = channel
         let interval = TimeAmount.nanoseconds(Int64(config.tickInterval.components.seconds) * 1_000_000_000
@@ -142,6 +152,9 @@ public final class Node: Service, @unchecked Sendable {
     /// Stops accepting, lets the engine apply what it took, and releases the threads.
     public func shutdown() async throws {
         boundPort.store(0, ordering: .releasing)
+        for server in httpServers { server.cancel() }
+        for server in httpServers { _ = try? await server.value }
+        httpServers = []
         ticker?.cancel()
         ticker = nil
         try? await channel?.close()
