@@ -34,14 +34,7 @@ import Testing
 
         let subscriber = Subscriber(endpoint: endpoint, stream: "TenantStats")
         _ = try await subscriber.connect()
-        let received = Task {
-            var rows: [[Value]] = []
-            for try await batch in subscriber {
-                for r in 0..<batch.count { rows.append(batch.values(at: r)) }
-                if rows.count >= want.count { break }
-            }
-            return rows
-        }
+        let received = collectRows(subscriber, count: want.count)
 
         let producer = try Producer(endpoints: [endpoint], streams: [RequestGenerator.schema()], maxInFlight: 8)
         try await producer.connect()

@@ -38,14 +38,7 @@ import Testing
         let port = try await node.start()
         let subscriber = Subscriber(endpoint: Endpoint(host: "127.0.0.1", port: port), stream: "Counts")
         _ = try await subscriber.connect()
-        let received = Task {
-            var rows: [[Value]] = []
-            for try await batch in subscriber {
-                for r in 0..<batch.count { rows.append(batch.values(at: r)) }
-                if rows.count >= 2 { break }
-            }
-            return rows
-        }
+        let received = collectRows(subscriber, count: 2)
         let url = "http://127.0.0.1:\(httpPort)/Request"
         let (status, body) = try post(url, #"[{"event":{"tenant":"a","responseTime":5}},{"event":{"tenant":"b","responseTime":7}},{"event":{"tenant":"a","responseTime":1}}]"#)
         #expect(status == 200)

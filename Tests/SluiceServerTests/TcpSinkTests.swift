@@ -22,14 +22,7 @@ import Testing
 
         let subscriber = Subscriber(endpoint: Endpoint(host: "127.0.0.1", port: downstreamPort), stream: "SlowCounts")
         _ = try await subscriber.connect()
-        let received = Task {
-            var rows: [[Value]] = []
-            for try await batch in subscriber {
-                for r in 0..<batch.count { rows.append(batch.values(at: r)) }
-                if rows.count >= 2 { break }
-            }
-            return rows
-        }
+        let received = collectRows(subscriber, count: 2)
 
         let producer = try Producer(endpoints: [Endpoint(host: "127.0.0.1", port: upstreamPort)],
                                     streams: [EventSchema("Request", [("tenant", .string), ("responseTime", .long)])])

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SluiceClient
 import SluiceCore
 import SluiceTransport
 import SluiceWire
@@ -66,5 +67,17 @@ final class TestConnection: @unchecked Sendable {
         var payload = ByteBuffer()
         try BatchCodec.encode(batch, header: BatchHeader(streamID: stream, producerID: producer, sequence: sequence), into: &payload)
         return Frame(kind: .eventBatch, payload: payload)
+    }
+}
+
+/// Collects the rows a subscriber receives until there are `count` of them.
+func collectRows(_ subscriber: Subscriber, count: Int) -> Task<[[Value]], Error> {
+    Task {
+        var rows: [[Value]] = []
+        for try await batch in subscriber {
+            for r in 0..<batch.count { rows.append(batch.values(at: r)) }
+            if rows.count >= count { break }
+        }
+        return rows
     }
 }
