@@ -48,6 +48,16 @@ let package = Package(
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Send → subscriber latency through a node on loopback (issue 3's p99 goal).
+        .executableTarget(
+            name: "LatencyProbe",
+            dependencies: [
+                .product(name: "SluiceCore", package: sluice),
+                .product(name: "SluiceServer", package: sluice),
+                .product(name: "SluiceClient", package: sluice),
+            ],
+            path: "Sources/LatencyProbe"
+        ),
         // A plain executable (no benchmark harness, no malloc interposer) to run one workload
         // under valgrind --tool=callgrind.
         .executableTarget(
