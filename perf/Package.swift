@@ -62,7 +62,7 @@ let package = Package(
         // under valgrind --tool=callgrind.
         .executableTarget(
             name: "ProfileRuntime",
-            dependencies: ["Workloads"],
+            dependencies: ["Workloads", .product(name: "SluiceWire", package: sluice)],
             path: "Sources/ProfileRuntime"
         ),
     ],

@@ -216,6 +216,18 @@ public struct Column: Sendable {
         count -= 1
     }
 
+    /// A string column's value at `row` ("" for a null).
+    @inline(__always)
+    public func string(at row: Int) -> String { strings[row] }
+
+    /// Calls `body` with the UTF-8 bytes of a string column's value at `row`, without copying them.
+    @inline(__always)
+    public func withUTF8<R>(at row: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let r = try strings[row].utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) { return r }
+        var copy = strings[row]
+        return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
+
     public func value(at row: Int) -> Value {
         if isNull(row) { return .null }
         switch type {

@@ -59,6 +59,10 @@ case "time":
         func f(_ x: Double) -> String { String(Int((x * 100).rounded())).paddedMillions }
         print("\(w.rawValue): M events/s min \(f(rates.first!)) p50 \(f(rates[rates.count / 2])) max \(f(rates.last!)), overall (all events / all time) \(f(overall))")
     }
+case "codec":
+    try runCodec(iterations: iterations ?? 30, timed: true)
+case "codec-profile":
+    try runCodec(iterations: iterations ?? 5, timed: false)
 default:
     guard let w = Workload(rawValue: command) else { usage() }
     let driver = try Driver(w)
