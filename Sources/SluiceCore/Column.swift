@@ -1,5 +1,6 @@
 /// One attribute's values for every row of a batch, in a typed lane:
-/// int and long in `longs`, float and double in `doubles`, bool in `bools`, string in `strings`.
+/// int and long in `longs`, float and double in `doubles`, bool in `bools`, string in `strings`
+/// (one byte arena, see `StringLane`).
 /// An int column keeps 32-bit values; a float column keeps values that are exactly representable as `Float`.
 /// `nulls` stays empty until the first null arrives, so null-free columns pay nothing for it.
 public struct Column: Sendable {
@@ -7,7 +8,7 @@ public struct Column: Sendable {
     public var longs: [Int64] = []
     public var doubles: [Double] = []
     public var bools: [Bool] = []
-    public var strings: [String] = []
+    public var strings = StringLane()
     public var objects: [Value] = []
     public var nulls: [Bool] = []
     public private(set) var count: Int = 0
@@ -37,6 +38,12 @@ public struct Column: Sendable {
 
     public init(strings: [String]) {
         self.type = .string
+        self.strings = StringLane(strings)
+        self.count = strings.count
+    }
+
+    public init(strings: StringLane) {
+        self.type = .string
         self.strings = strings
         self.count = strings.count
     }
@@ -61,7 +68,7 @@ public struct Column: Sendable {
         case .int, .long: longs.reserveCapacity(n)
         case .float, .double: doubles.reserveCapacity(n)
         case .bool: bools.reserveCapacity(n)
-        case .string: strings.reserveCapacity(n)
+        case .string: strings.reserveCapacity(rows: n)
         case .object: objects.reserveCapacity(n)
         }
     }
@@ -91,7 +98,7 @@ public struct Column: Sendable {
         case .int, .long: longs.append(0)
         case .float, .double: doubles.append(0)
         case .bool: bools.append(false)
-        case .string: strings.append("")
+        case .string: strings.appendEmpty()
         case .object: objects.append(.null)
         }
     }
@@ -137,6 +144,14 @@ public struct Column: Sendable {
         count += 1
     }
 
+    /// Appends a string given as bytes from outside; invalid UTF-8 is repaired (see `StringLane`).
+    @inline(__always)
+    public mutating func appendString(checking bytes: UnsafeRawBufferPointer) {
+        strings.append(checking: bytes)
+        if !nulls.isEmpty { nulls.append(false) }
+        count += 1
+    }
+
     /// Appends a value, converting between numeric types as Java's widening would.
     /// A value of an incompatible type is stored as null.
     public mutating func append(_ value: Value) {
@@ -163,7 +178,7 @@ public struct Column: Sendable {
         case .int, .long: longs.append(other.longs[row])
         case .float, .double: doubles.append(other.doubles[row])
         case .bool: bools.append(other.bools[row])
-        case .string: strings.append(other.strings[row])
+        case .string: strings.append(from: other.strings, row: row)
         case .object: objects.append(other.objects[row])
         }
         markNull(other.isNull(row))
@@ -177,7 +192,7 @@ public struct Column: Sendable {
         case .int, .long: longs.append(contentsOf: other.longs[rows])
         case .float, .double: doubles.append(contentsOf: other.doubles[rows])
         case .bool: bools.append(contentsOf: other.bools[rows])
-        case .string: strings.append(contentsOf: other.strings[rows])
+        case .string: strings.append(from: other.strings, rows: rows)
         case .object: objects.append(contentsOf: other.objects[rows])
         }
         if other.hasNulls {
@@ -217,15 +232,14 @@ public struct Column: Sendable {
     }
 
     /// A string column's value at `row` ("" for a null).
+    /// Allocates for strings over 15 bytes; hot paths use `withUTF8(at:_:)`.
     @inline(__always)
     public func string(at row: Int) -> String { strings[row] }
 
     /// Calls `body` with the UTF-8 bytes of a string column's value at `row`, without copying them.
     @inline(__always)
     public func withUTF8<R>(at row: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if let r = try strings[row].utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) { return r }
-        var copy = strings[row]
-        return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+        try strings.withUTF8(at: row, body)
     }
 
     public func value(at row: Int) -> Value {
@@ -260,7 +274,7 @@ public struct Column: Sendable {
         case .int, .long: out.longs = pick(longs)
         case .float, .double: out.doubles = pick(doubles)
         case .bool: out.bools = pick(bools)
-        case .string: out.strings = pick(strings)
+        case .string: out.strings = strings.gather(indices)
         case .object: out.objects = pick(objects)
         }
         if hasNulls {

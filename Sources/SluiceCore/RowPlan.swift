@@ -69,7 +69,10 @@ extension Column {
         case .int, .long: longs = pick(first.longs, second.longs)
         case .float, .double: doubles = pick(first.doubles, second.doubles)
         case .bool: bools = pick(first.bools, second.bools)
-        case .string: strings = pick(first.strings, second.strings)
+        case .string:
+            strings = plan.rows.withUnsafeBufferPointer { rows in
+                plan.sources.withUnsafeBufferPointer { StringLane(picking: rows, sources: $0, first: first.strings, second: second.strings) }
+            }
         case .object: objects = pick(first.objects, second.objects)
         }
         if first.hasNulls || second.hasNulls {

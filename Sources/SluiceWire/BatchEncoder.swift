@@ -209,21 +209,27 @@ private struct ColumnPlan {
             guard valuesSize > 0 else { return }
             // Dictionary form writes each distinct value, in first-seen order; plain form every row.
             let strings = column.strings
-            let dictionaryForm = refsSize > 0
-            func forEachString(_ body: (String) -> Void) {
-                if dictionaryForm {
-                    for row in dictionary.firstRows { body(strings[row]) }
-                } else {
-                    for s in strings { body(s) }
-                }
-            }
             w.tag(F.stringLengths, .lengthDelimited)
             w.varint(UInt64(valuesSize))
-            forEachString { w.varint(UInt64($0.utf8.count)) }
+            if refsSize > 0 {
+                for row in dictionary.firstRows { w.varint(UInt64(strings.length(of: row))) }
+            } else {
+                strings.withUnsafeStorage { _, ends in
+                    var start = 0
+                    for end in ends {
+                        w.varint(UInt64(end - start))
+                        start = end
+                    }
+                }
+            }
             guard arenaSize > 0 else { return }
             w.tag(F.stringArena, .lengthDelimited)
             w.varint(UInt64(arenaSize))
-            forEachString { s in withUTF8Bytes(s) { w.bytes($0) } }
+            if refsSize > 0 {
+                for row in dictionary.firstRows { strings.withUTF8(at: row) { w.bytes($0) } }
+            } else {
+                strings.bytes.withUnsafeBytes { w.bytes($0) }
+            }
         case .object: break
         }
     }

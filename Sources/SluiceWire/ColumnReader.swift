@@ -29,7 +29,7 @@ struct ColumnReader {
         case .int, .long: longs.reserveCapacity(events)
         case .float, .double: doubles.reserveCapacity(events)
         case .bool: bools.reserveCapacity(events)
-        case .string: strings.reserveCapacity(events)
+        case .string: strings.reserveCapacity(rows: events)
         case .object: break
         }
 
@@ -66,13 +66,13 @@ struct ColumnReader {
             if let refs = fields.stringRefs {
                 // Cleared first: a decode that threw may have left values behind.
                 scratch.distinct.removeAll(keepingCapacity: true)
-                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena,
-                                interner: &scratch.interner, into: &scratch.distinct)
-                try resolve(refs, distinct: scratch.distinct, into: &strings)
+                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena, into: &scratch.distinct,
+                                cut: &scratch.lengths)
+                try resolve(refs, distinct: scratch.distinct, into: &strings, scratch: &scratch.refs)
                 scratch.distinct.removeAll(keepingCapacity: true)
             } else {
-                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena,
-                                interner: &scratch.interner, into: &strings)
+                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena, into: &strings,
+                                cut: &scratch.lengths)
             }
             try expectCount(strings.count)
             column = Column(strings: strings)
@@ -223,23 +223,45 @@ struct ColumnReader {
     }
 
     /// Cuts the arena into strings by their lengths, at most one per event. Invalid UTF-8 is
-    /// repaired with U+FFFD, as Java's String(bytes, UTF_8) does on the Siddhi side.
-    private func readStrings(lengths: Range<Int>?, arena: Range<Int>?,
-                             interner: inout StringInterner, into strings: inout [String]) throws {
+    /// repaired with U+FFFD, as Java's String(bytes, UTF_8) does on the Siddhi side; an all-ASCII
+    /// arena (the usual case) is checked once and copied whole.
+    private func readStrings(lengths: Range<Int>?, arena: Range<Int>?, into strings: inout StringLane,
+                             cut scratchLengths: inout [Int]) throws {
         guard let lengths else { return }
         let arena = arena ?? lengths.upperBound..<lengths.upperBound
+        let arenaBytes = UnsafeRawBufferPointer(start: base + arena.lowerBound, count: arena.count)
+        let ascii = isASCII(arenaBytes)
         var offset = arena.lowerBound
         var reader = ProtoReader(base: base, range: lengths)
+        // A local (handed back at the end) rather than the inout parameter inside the closure.
+        var cut: [Int] = []
+        swap(&cut, &scratchLengths)
+        cut.removeAll(keepingCapacity: true)
+        defer { swap(&cut, &scratchLengths) }
         try wrap(.truncatedColumn, "\(place): string lengths") {
-            while !reader.isAtEnd {
-                let length = try reader.varint()
-                guard strings.count < events else { throw tooMany() }
-                guard length <= UInt64(arena.upperBound - offset) else {
-                    throw WireError(.truncatedColumn, "\(place): the string arena ends inside string \(strings.count + 1)")
+            if ascii {
+                // Lengths first, checked against the arena, then one copy of the bytes.
+                while !reader.isAtEnd {
+                    let length = try reader.varint()
+                    guard strings.count + cut.count < events else { throw tooMany() }
+                    guard length <= UInt64(arena.upperBound - offset) else {
+                        throw WireError(.truncatedColumn, "\(place): the string arena ends inside string \(strings.count + cut.count + 1)")
+                    }
+                    offset += Int(length)
+                    cut.append(Int(length))
                 }
-                let bytes = UnsafeRawBufferPointer(start: base + offset, count: Int(length))
-                strings.append(interner.string(bytes))
-                offset += bytes.count
+                strings.append(validUTF8: UnsafeRawBufferPointer(rebasing: arenaBytes[..<(offset - arena.lowerBound)]),
+                               rowLengths: cut)
+            } else {
+                while !reader.isAtEnd {
+                    let length = try reader.varint()
+                    guard strings.count < events else { throw tooMany() }
+                    guard length <= UInt64(arena.upperBound - offset) else {
+                        throw WireError(.truncatedColumn, "\(place): the string arena ends inside string \(strings.count + 1)")
+                    }
+                    strings.append(checking: UnsafeRawBufferPointer(start: base + offset, count: Int(length)))
+                    offset += Int(length)
+                }
             }
         }
         guard offset == arena.upperBound else {
@@ -247,21 +269,27 @@ struct ColumnReader {
         }
     }
 
-    /// Dictionary form: each row names one of the distinct values.
-    private func resolve(_ refs: Range<Int>, distinct: [String], into strings: inout [String]) throws {
+    /// Dictionary form: each row names one of the distinct values. The references are checked
+    /// first, then the values are copied in one pass.
+    private func resolve(_ refs: Range<Int>, distinct: StringLane, into strings: inout StringLane,
+                         scratch indices: inout [UInt32]) throws {
         var reader = ProtoReader(base: base, range: refs)
+        var picked: [UInt32] = []
+        swap(&picked, &indices)
+        defer { swap(&picked, &indices) }
+        picked.removeAll(keepingCapacity: true)
+        let distinctCount = UInt64(distinct.count)
         try wrap(.truncatedColumn, "\(place): string refs") {
-            try distinct.withUnsafeBufferPointer { distinct in
-                while !reader.isAtEnd {
-                    let ref = try reader.varint()
-                    guard strings.count < events else { throw tooMany() }
-                    guard ref < UInt64(distinct.count) else {
-                        throw WireError(.malformedMessage, "\(place): row \(strings.count + 1) refers to value \(ref) of \(distinct.count)")
-                    }
-                    strings.append(distinct[Int(ref)])
+            while !reader.isAtEnd {
+                let ref = try reader.varint()
+                guard strings.count + picked.count < events else { throw tooMany() }
+                guard ref < distinctCount else {
+                    throw WireError(.malformedMessage, "\(place): row \(strings.count + picked.count + 1) refers to value \(ref) of \(distinctCount)")
                 }
+                picked.append(UInt32(ref))
             }
         }
+        picked.withUnsafeBufferPointer { strings.append(rowsOf: distinct, at: $0) }
     }
 
     /// Bit i of the bitmap (least significant first) is row i's null flag. Leaves `nulls` empty

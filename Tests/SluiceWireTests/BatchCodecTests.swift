@@ -48,7 +48,7 @@ import Testing
         var batch = EventBatch(types: [.string])
         for s in TestBatches.strings { batch.append(timestamp: 0, values: [.string(s)]) }
         let decoded = try BatchCodec.decode(encode(batch), schema: [.string]).batch
-        #expect(decoded.columns[0].strings == TestBatches.strings)
+        #expect(Array(decoded.columns[0].strings) == TestBatches.strings)
     }
 
     @Test func clusteredLongsAreDeltaCoded() throws {

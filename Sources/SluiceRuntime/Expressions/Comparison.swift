@@ -27,7 +27,7 @@ enum Comparison {
         }
         let wantEqual = op == .equal
         if a.type == .string {
-            return equality(a, b, foldable: foldable, wantEqual: wantEqual) { $0.strings }
+            return stringEquality(a, b, foldable: foldable, wantEqual: wantEqual)
         }
         return equality(a, b, foldable: foldable, wantEqual: wantEqual) { $0.bools }
     }
@@ -90,6 +90,36 @@ enum Comparison {
             let ys = lane(y)
             var out = [Bool](repeating: false, count: xs.count)
             for i in 0..<xs.count { out[i] = (xs[i] == ys[i]) == wantEqual }
+            return Column(bools: clearNulls(out, x, y))
+        }
+    }
+
+    /// Strings compare as bytes in their arenas; a constant side (the usual `attr == 'x'`) is
+    /// compared without materialising a column of it.
+    private static func stringEquality(_ a: CompiledExpression, _ b: CompiledExpression, foldable: Bool,
+                                       wantEqual: Bool) -> CompiledExpression {
+        if a.constant != nil, b.constant == nil { return stringEquality(b, a, foldable: foldable, wantEqual: wantEqual) }
+        if case .string(let k)? = b.constant {
+            return CompiledExpression(type: .bool, foldable: foldable) { input in
+                let x = a.evaluate(input)
+                var out = [Bool](repeating: false, count: x.count)
+                withUTF8Bytes(k) { key in
+                    x.strings.withUnsafeStorage { arena, ends in
+                        var start = 0
+                        for i in 0..<ends.count {
+                            out[i] = equalBytes(UnsafeRawBufferPointer(rebasing: arena[start..<ends[i]]), key) == wantEqual
+                            start = ends[i]
+                        }
+                    }
+                }
+                return Column(bools: clearNulls(out, x, nil))
+            }
+        }
+        return CompiledExpression(type: .bool, foldable: foldable) { input in
+            let x = a.evaluate(input)
+            let y = b.evaluate(input)
+            var out = [Bool](repeating: false, count: x.count)
+            for i in 0..<x.count { out[i] = x.strings.equals(row: i, y.strings, row: i) == wantEqual }
             return Column(bools: clearNulls(out, x, y))
         }
     }

@@ -33,11 +33,14 @@ final class GroupKeyIndex: Snapshottable {
             case .string:
                 var table = stringIDs
                 stringIDs = StringKeyTable()
-                for i in 0..<rows where kinds[i] != .reset {
-                    let next = Int32(keys.count)
-                    let id = table.id(c.strings[i], orInsert: next)
-                    if id == next { keys.append([.string(c.strings[i])]) }
-                    out[i] = id
+                c.strings.withUnsafeStorage { arena, ends in
+                    for i in 0..<rows where kinds[i] != .reset {
+                        let bytes = UnsafeRawBufferPointer(rebasing: arena[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+                        let next = Int32(keys.count)
+                        let id = table.id(bytes, orInsert: next)
+                        if id == next { keys.append([.string(String(decoding: bytes, as: UTF8.self))]) }
+                        out[i] = id
+                    }
                 }
                 stringIDs = table
                 return out

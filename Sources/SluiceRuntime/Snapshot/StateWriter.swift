@@ -50,7 +50,7 @@ public struct StateWriter {
         case .int, .long: for v in column.longs { write(v) }
         case .float, .double: for v in column.doubles { write(v) }
         case .bool: for v in column.bools { write(v) }
-        case .string: for v in column.strings { write(v) }
+        case .string: for row in 0..<column.count { write(column.strings[row]) }
         case .object: for v in column.objects { write(v) }
         }
     }

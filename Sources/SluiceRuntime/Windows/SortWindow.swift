@@ -22,7 +22,7 @@ struct RowOrdering {
         case .int, .long: return cmp(x.longs[i], y.longs[j])
         case .float, .double: return cmp(x.doubles[i], y.doubles[j])
         case .bool: return cmp(x.bools[i] ? 1 : 0, y.bools[j] ? 1 : 0)
-        case .string: return cmp(x.strings[i], y.strings[j])
+        case .string: return x.withUTF8(at: i) { p in y.withUTF8(at: j) { q in compareBytes(p, q) } }
         case .object: return cmp(x.objects[i].description, y.objects[j].description)
         }
     }

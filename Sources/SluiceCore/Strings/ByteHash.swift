@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fast, non-cryptographic hash of a string's bytes, for in-memory tables (the wire encoder's
+/// dictionary, group-by keys). Every user confirms a match byte for byte, so a collision (even
+/// one a peer chose) costs time, never correctness. Not for routing: nothing promises it stays
+/// the same across versions.
+@inlinable
+public func hashBytes(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    @inline(__always) func mix(_ x: UInt64) -> UInt64 {
+        let m = x &* 0xBF58_476D_1CE4_E5B9
+        return m ^ (m >> 29)
+    }
+    let n = bytes.count
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+    guard n > 0, let p = bytes.baseAddress else { return h }
+    if n >= 8 {
+        var i = 0
+        while i + 8 < n {
+            h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        // The last eight bytes, overlapping the previous word when the length is not a multiple of 8.
+        h = mix(h ^ p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+    } else if n >= 4 {
+        let tail = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) << 32
+            | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+        h = mix(h ^ tail)
+    } else {
+        let tail = UInt64(p.load(fromByteOffset: 0, as: UInt8.self)) << 16
+            | UInt64(p.load(fromByteOffset: n / 2, as: UInt8.self)) << 8
+            | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self))
+        h = mix(h ^ tail)
+    }
+    return h ^ (h >> 32)
+}
+
+/// Calls `body` with a string's UTF-8 bytes, without copying a native string.
+@inlinable
+public func withUTF8Bytes<R>(_ s: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    if let r = s.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return r }
+    var copy = s
+    return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+}
+
+@inlinable
+public func equalBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+    return memcmp(pa, pb, a.count) == 0
+}
+
+/// Byte order (which is code point order for UTF-8): negative, zero or positive.
+@inlinable
+public func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+        let c = memcmp(pa, pb, common)
+        if c != 0 { return Int(c) }
+    }
+    return a.count - b.count
+}
