@@ -19,6 +19,8 @@ public struct NodeConfigFile: Sendable, Hashable {
         public var admin: HostPort?
         /// Absolute; relative paths resolve against the YAML file's folder.
         public var dataDir: String?
+        /// The deployment tier the node belongs to (`stateless`, `partitioner`, `stateful`); `/status` reports it.
+        public var tier: String?
     }
 
     /// Parsed and checked now; the HA issue acts on it.
@@ -129,7 +131,8 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Walks the YAML tree by hand (not Codable) so every error carries its key path and line.
-private struct Reader {
+/// Internal so the topology file reads the same way.
+struct Reader {
     let file: String
     let baseDirectory: String
     let fileExists: (String) -> Bool
@@ -225,7 +228,8 @@ private struct Reader {
     }
 
     func file(_ root: Yams.Node) throws(ConfigError) -> NodeConfigFile {
-        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "apps"])
+        // `groups` (name → member HOST:PORT list) is tolerated here; its parser comes with the distributed sink.
+        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "apps", "groups"])
         guard let nodeNode = top["node"], !isNull(nodeNode) else { throw error("the 'node' section is required", at: root) }
         let node = try nodeSection(nodeNode)
         var cluster: NodeConfigFile.ClusterSection?
@@ -246,7 +250,7 @@ private struct Reader {
     }
 
     func nodeSection(_ n: Yams.Node) throws(ConfigError) -> NodeConfigFile.NodeSection {
-        let e = try mapping(n, path: "node", allowed: ["id", "listen", "admin", "dataDir"])
+        let e = try mapping(n, path: "node", allowed: ["id", "listen", "admin", "dataDir", "tier"])
         guard let listen = try hostPort(e["listen"], "node.listen", in: n) else {
             throw error("'node.listen' is required (HOST:PORT for the binary protocol)", at: n)
         }
@@ -255,7 +259,8 @@ private struct Reader {
             throw error("'node.admin' and 'node.listen' are the same address \(admin)", at: e["admin"])
         }
         return .init(id: try required(e["id"], "node.id", in: n), listen: listen, admin: admin,
-                     dataDir: try string(e["dataDir"], "node.dataDir", in: n).map(resolve))
+                     dataDir: try string(e["dataDir"], "node.dataDir", in: n).map(resolve),
+                     tier: try string(e["tier"], "node.tier", in: n))
     }
 
     func clusterSection(_ n: Yams.Node, node: NodeConfigFile.NodeSection) throws(ConfigError) -> NodeConfigFile.ClusterSection {
