@@ -54,11 +54,8 @@ public struct NodeConfigFile: Sendable, Hashable {
 
     /// Reads and parses `path`. Errors name `path`.
     public static func load(path: String) throws(ConfigError) -> NodeConfigFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: "cannot read the file")
-        }
-        let folder = (absolute(path) as NSString).deletingLastPathComponent
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, baseDirectory: folder)
+        let (text, folder) = try Reader.read(path: path)
+        return try parse(yaml: text, file: path, baseDirectory: folder)
     }
 
     /// Parses YAML text. `file` only names errors; `baseDirectory` anchors relative paths.
@@ -66,14 +63,7 @@ public struct NodeConfigFile: Sendable, Hashable {
                              fileExists: @escaping (String) -> Bool = { FileManager.default.fileExists(atPath: $0) })
         throws(ConfigError) -> NodeConfigFile {
         let reader = Reader(file: file, baseDirectory: baseDirectory, fileExists: fileExists)
-        let root: Yams.Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw reader.yamlError(error)
-        }
-        guard let root else { throw ConfigError(file: file, message: "the file is empty; it needs a 'node' section and 'apps'") }
-        return try reader.file(root)
+        return try reader.file(reader.root(of: yaml, whenEmpty: "it needs a 'node' section and 'apps'"))
     }
 
     static func absolute(_ path: String) -> String {
