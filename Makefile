@@ -38,11 +38,12 @@ build-debug: deps
 conformance: build-debug
 	python3 tools/conformance_gate.py --engine $(SLUICE_TEST_BIN) --shared $(SHARED)
 
-# Across processes: SDK producer → node → subscriber equals `sluice run`; and a node killed with
-# SIGKILL mid-run loses no acknowledged event.
+# Across processes: SDK producer → node → subscriber equals `sluice run`; a node killed with
+# SIGKILL mid-run loses no acknowledged event; and `sluice cluster up/status/down` on a small topology.
 network: build-debug
 	python3 tools/e2e_test.py --engine $(SLUICE_TEST_BIN)
 	python3 tools/failover_test.py --engine $(SLUICE_TEST_BIN) --rate 40000 --count 100000
+	python3 tools/cluster_test.py --engine $(SLUICE_TEST_BIN)
 
 test: unit conformance network
 

@@ -50,6 +50,8 @@ final class EngineLoop: @unchecked Sendable {
     let eventsIn = ManagedAtomic<Int>(0)
     let eventsOut = ManagedAtomic<Int>(0)
     let batchesIn = ManagedAtomic<Int>(0)
+    /// Commands (batches, ticks) taken from the network but not yet applied.
+    var backlog: Int { ring.backlog }
 
     init(runtime: AppRuntime, capacity: Int = 8192, logger: Logger) {
         self.runtime = runtime

@@ -177,7 +177,7 @@ public final class Node: Service, @unchecked Sendable {
                    eventsIn: engine.eventsIn.load(ordering: .relaxed), eventsOut: engine.eventsOut.load(ordering: .relaxed),
                    batchesIn: engine.batchesIn.load(ordering: .relaxed),
                    connections: openConnections.load(ordering: .relaxed),
-                   listeningPort: boundPort.load(ordering: .acquiring))
+                   listeningPort: boundPort.load(ordering: .acquiring), backlog: engine.backlog)
     }
 
     let openConnections = ManagedAtomic<Int>(0)
@@ -197,5 +197,7 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var connections: Int
     /// The bound port while the node accepts connections, 0 otherwise.
     public var listeningPort: Int
+    /// Commands waiting for the engine: how far it lags what the network has handed it.
+    public var backlog: Int
     public var isListening: Bool { listeningPort != 0 }
 }

@@ -52,7 +52,7 @@ struct NodeCommand: AsyncParsableCommand {
         if let admin = plan.admin {
             // After the node: graceful shutdown runs in reverse, so the admin port closes first.
             services.append(AdminServer(node: node, configuration: AdminConfiguration(
-                host: admin.host, port: admin.port, listenAddress: plan.listen.description),
+                host: admin.host, port: admin.port, listenAddress: plan.listen.description, placement: plan.placement),
                 logger: Logger(label: "sluice.admin")))
         }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -64,6 +64,7 @@ struct NodeCommand: AsyncParsableCommand {
         var appPath: String
         var listen: HostPort
         var admin: HostPort?
+        var placement = NodePlacement()
         var make: (String) -> NodeConfiguration
     }
 
@@ -95,6 +96,7 @@ struct NodeCommand: AsyncParsableCommand {
             logger.warning("the cluster section is not acted on yet; running standalone",
                            metadata: ["groupId": "\(cluster.groupId ?? "")", "peer": "\(cluster.peer.map(\.description) ?? "")"])
         }
-        return Plan(appPath: file.app, listen: file.node.listen, admin: file.node.admin, make: file.nodeConfiguration)
+        return Plan(appPath: file.app, listen: file.node.listen, admin: file.node.admin,
+                    placement: NodePlacement(config: file), make: file.nodeConfiguration)
     }
 }

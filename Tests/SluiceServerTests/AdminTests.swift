@@ -51,10 +51,12 @@ struct HTTPGet {
     """
 
     /// A started node, its admin server in a running `ServiceGroup`, and a client event loop.
-    func withAdmin(_ body: (_ nodePort: Int, _ adminPort: Int, EventLoopGroup) async throws -> Void) async throws {
+    func withAdmin(placement: NodePlacement = NodePlacement(),
+                   _ body: (_ nodePort: Int, _ adminPort: Int, EventLoopGroup) async throws -> Void) async throws {
         let node = try Node(configuration: NodeConfiguration(nodeID: "n1", port: 0, appSource: Self.app))
         let nodePort = try await node.start()
-        let admin = AdminServer(node: node, configuration: AdminConfiguration(port: 0, listenAddress: "127.0.0.1:\(nodePort)"))
+        let admin = AdminServer(node: node, configuration: AdminConfiguration(port: 0, listenAddress: "127.0.0.1:\(nodePort)",
+                                                                              placement: placement))
         let services = ServiceGroup(services: [admin], logger: .init(label: "test"))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         async let running: Void = services.run()
@@ -102,6 +104,9 @@ struct HTTPGet {
             #expect(status["listen"] as? String == "127.0.0.1:\(nodePort)")
             #expect(status["admin"] as? String == "127.0.0.1:\(adminPort)")
             #expect((status["uptimeSeconds"] as? Double ?? -1) >= 0)
+            #expect(status["role"] as? String == "standalone")
+            #expect(status["tier"] == nil && status["group"] == nil && status["term"] == nil)
+            #expect(status["backlog"] as? Int == 0)
 
             // A subscriber to Out (events out count deliveries) and three events from a producer;
             // both stay connected while we scrape.
@@ -152,6 +157,21 @@ struct HTTPGet {
             #expect(again.body.contains("sluice_events_in_total\(labels) 3\n"))
             await producer.close()
             await subscriber.close()
+        }
+    }
+
+    @Test func statusCarriesThePlacementFromTheConfig() async throws {
+        let config = try NodeConfigFile.parse(yaml: """
+            node: { id: a1, listen: 127.0.0.1:1, tier: stateful }
+            cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:2 }
+            groups: { g1: [127.0.0.1:1, 127.0.0.1:2] }
+            apps: [a.siddhi]
+            """, file: "node.yaml", baseDirectory: "/") { _ in true }
+        try await withAdmin(placement: NodePlacement(config: config)) { _, adminPort, group in
+            let status = try await HTTPGet(port: adminPort, path: "/status", group: group).json
+            #expect(status["tier"] as? String == "stateful")
+            #expect(status["group"] as? String == "g1")
+            #expect(status["role"] as? String == "member")
         }
     }
 

@@ -99,6 +99,15 @@ import Testing
         #expect(error("node: { id: a, listen: 127.0.0.1:1 }\napps: [a]\nextra: 1")?.message.hasPrefix("unknown key 'extra'") == true)
     }
 
+    @Test func aTierAndAGroupsMapAreAccepted() throws {
+        let config = try parse("""
+        node: { id: p1, listen: 127.0.0.1:1, tier: partitioner }
+        groups: { g1: [127.0.0.1:7711, 127.0.0.1:7712] }
+        apps: [a.siddhi]
+        """)
+        #expect(config.node.tier == "partitioner")
+    }
+
     @Test func moreThanOneAppIsRefused() {
         let e = error("node: { id: a, listen: 127.0.0.1:1 }\napps: [a.siddhi, b.siddhi]")
         #expect(e?.message == "'apps' lists 2 apps, but a node runs exactly one app for now")

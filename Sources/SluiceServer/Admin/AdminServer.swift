@@ -12,11 +12,15 @@ public struct AdminConfiguration: Sendable {
     public var port: Int
     /// The node's binary-protocol address, as `/status` reports it.
     public var listenAddress: String
+    /// Where the node sits in a deployment, from its config; `/status` reports them.
+    public var placement: NodePlacement
 
-    public init(host: String = "127.0.0.1", port: Int = 9701, listenAddress: String) {
+    public init(host: String = "127.0.0.1", port: Int = 9701, listenAddress: String,
+                placement: NodePlacement = NodePlacement()) {
         self.host = host
         self.port = port
         self.listenAddress = listenAddress
+        self.placement = placement
     }
 }
 
@@ -115,7 +119,7 @@ public final class AdminServer: Service, Sendable {
         let uptime = ContinuousClock.now - startedAt
         let report = StatusReport(
             status: node.status(), listen: Self.listenAddress(configuration.listenAddress, port: node.status().listeningPort),
-            admin: HostPort(host: configuration.host, port: port).description,
+            admin: HostPort(host: configuration.host, port: port).description, placement: configuration.placement,
             uptimeSeconds: (Double(uptime.components.attoseconds / 1_000_000_000_000_000) / 1000)
                 + Double(uptime.components.seconds))
         let encoder = JSONEncoder()
@@ -159,12 +163,14 @@ private struct StatusReport: Encodable {
     var status: NodeStatus
     var listen: String
     var admin: String
+    var placement: NodePlacement
     var uptimeSeconds: Double
 
     enum Keys: String, CodingKey { case listen, admin, uptimeSeconds }
 
     func encode(to encoder: any Encoder) throws {
         try status.encode(to: encoder)
+        try placement.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(listen, forKey: .listen)
         try container.encode(admin, forKey: .admin)

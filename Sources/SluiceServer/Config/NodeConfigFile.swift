@@ -19,6 +19,8 @@ public struct NodeConfigFile: Sendable, Hashable {
         public var admin: HostPort?
         /// Absolute; relative paths resolve against the YAML file's folder.
         public var dataDir: String?
+        /// The deployment tier the node belongs to (`stateless`, `partitioner`, `stateful`); `/status` reports it.
+        public var tier: String?
     }
 
     /// Parsed and checked now; the HA issue acts on it.
@@ -52,11 +54,8 @@ public struct NodeConfigFile: Sendable, Hashable {
 
     /// Reads and parses `path`. Errors name `path`.
     public static func load(path: String) throws(ConfigError) -> NodeConfigFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: "cannot read the file")
-        }
-        let folder = (absolute(path) as NSString).deletingLastPathComponent
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, baseDirectory: folder)
+        let (text, folder) = try Reader.read(path: path)
+        return try parse(yaml: text, file: path, baseDirectory: folder)
     }
 
     /// Parses YAML text. `file` only names errors; `baseDirectory` anchors relative paths.
@@ -64,14 +63,7 @@ public struct NodeConfigFile: Sendable, Hashable {
                              fileExists: @escaping (String) -> Bool = { FileManager.default.fileExists(atPath: $0) })
         throws(ConfigError) -> NodeConfigFile {
         let reader = Reader(file: file, baseDirectory: baseDirectory, fileExists: fileExists)
-        let root: Yams.Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw reader.yamlError(error)
-        }
-        guard let root else { throw ConfigError(file: file, message: "the file is empty; it needs a 'node' section and 'apps'") }
-        return try reader.file(root)
+        return try reader.file(reader.root(of: yaml, whenEmpty: "it needs a 'node' section and 'apps'"))
     }
 
     static func absolute(_ path: String) -> String {
@@ -129,7 +121,8 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Walks the YAML tree by hand (not Codable) so every error carries its key path and line.
-private struct Reader {
+/// Internal so the topology file reads the same way.
+struct Reader {
     let file: String
     let baseDirectory: String
     let fileExists: (String) -> Bool
@@ -225,7 +218,8 @@ private struct Reader {
     }
 
     func file(_ root: Yams.Node) throws(ConfigError) -> NodeConfigFile {
-        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "apps"])
+        // `groups` (name → member HOST:PORT list) is tolerated here; its parser comes with the distributed sink.
+        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "apps", "groups"])
         guard let nodeNode = top["node"], !isNull(nodeNode) else { throw error("the 'node' section is required", at: root) }
         let node = try nodeSection(nodeNode)
         var cluster: NodeConfigFile.ClusterSection?
@@ -246,7 +240,7 @@ private struct Reader {
     }
 
     func nodeSection(_ n: Yams.Node) throws(ConfigError) -> NodeConfigFile.NodeSection {
-        let e = try mapping(n, path: "node", allowed: ["id", "listen", "admin", "dataDir"])
+        let e = try mapping(n, path: "node", allowed: ["id", "listen", "admin", "dataDir", "tier"])
         guard let listen = try hostPort(e["listen"], "node.listen", in: n) else {
             throw error("'node.listen' is required (HOST:PORT for the binary protocol)", at: n)
         }
@@ -255,7 +249,8 @@ private struct Reader {
             throw error("'node.admin' and 'node.listen' are the same address \(admin)", at: e["admin"])
         }
         return .init(id: try required(e["id"], "node.id", in: n), listen: listen, admin: admin,
-                     dataDir: try string(e["dataDir"], "node.dataDir", in: n).map(resolve))
+                     dataDir: try string(e["dataDir"], "node.dataDir", in: n).map(resolve),
+                     tier: try string(e["tier"], "node.tier", in: n))
     }
 
     func clusterSection(_ n: Yams.Node, node: NodeConfigFile.NodeSection) throws(ConfigError) -> NodeConfigFile.ClusterSection {

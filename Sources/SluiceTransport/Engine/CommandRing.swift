@@ -11,6 +11,8 @@ public final class CommandRing<Element>: @unchecked Sendable {
     private let tail = ManagedAtomic<Int>(0)
     /// Only the consumer touches `head`.
     private var head = 0
+    /// `head` as of the last drain, for readers on other threads (`backlog`).
+    private let consumed = ManagedAtomic<Int>(0)
 
     public init(capacity: Int) {
         var size = 1
@@ -27,6 +29,9 @@ public final class CommandRing<Element>: @unchecked Sendable {
     }
 
     public var capacity: Int { mask + 1 }
+
+    /// Any thread: elements offered but not yet drained, approximately (for status reports).
+    public var backlog: Int { max(0, tail.load(ordering: .relaxed) - consumed.load(ordering: .relaxed)) }
 
     /// Any thread. False when the ring is full.
     public func offer(_ element: Element) -> Bool {
@@ -63,6 +68,7 @@ public final class CommandRing<Element>: @unchecked Sendable {
             taken += 1
             body(element)
         }
+        if taken > 0 { consumed.store(head, ordering: .relaxed) }
         return taken
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// One-shot `GET`s against a node's admin port: enough HTTP/1.1 for `/health` and `/status`
+/// without an HTTP client package.
+public struct AdminClient: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: String
+    }
+
+    public var timeout: Duration
+    private let group: any EventLoopGroup
+
+    public init(timeout: Duration = .seconds(2), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.timeout = timeout
+        self.group = group
+    }
+
+    /// Throws when the node cannot be reached or does not answer within `timeout`.
+    public func get(_ address: HostPort, path: String) async throws -> Response {
+        let timeout = self.timeout
+        return try await withThrowingTaskGroup(of: Response.self) { tasks in
+            tasks.addTask { try await request(address, path: path) }
+            tasks.addTask {
+                try await Task.sleep(for: timeout)
+                throw ClusterError("\(address) did not answer GET \(path) within \(timeout)")
+            }
+            defer { tasks.cancelAll() }
+            return try await tasks.next()!
+        }
+    }
+
+    /// `/health` as one word: `ok`, `stopping`, or `down` when nothing answers.
+    public func health(_ address: HostPort) async -> String {
+        guard let response = try? await get(address, path: "/health") else { return "down" }
+        return response.status == 200 ? "ok" : "stopping"
+    }
+
+    private func request(_ address: HostPort, path: String) async throws -> Response {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(1))
+            .connect(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let raw = try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n"))
+            var all = ByteBuffer()
+            for try await chunk in inbound { all.writeImmutableBuffer(chunk) }
+            return String(buffer: all)
+        }
+        guard let split = raw.range(of: "\r\n\r\n"),
+              let status = raw[..<split.lowerBound].split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            throw ClusterError("\(address) answered GET \(path) with something that is not HTTP")
+        }
+        return Response(status: status, body: String(raw[split.upperBound...]))
+    }
+}
