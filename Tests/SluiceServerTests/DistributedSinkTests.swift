@@ -28,16 +28,30 @@ func received(on node: Node, port: Int, count: Int) async throws -> (Subscriber,
     return (subscriber, collectRows(subscriber, count: count))
 }
 
-/// Waits for `task` at most `seconds`.
+/// Waits for `task` at most `seconds`; on time-out cancels it and throws, rather than waiting on.
 func value<T: Sendable>(of task: Task<T, Error>, within seconds: Double) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await task.value }
-        group.addTask { try? await Task.sleep(for: .seconds(seconds)); return nil }
-        let first = try await group.next()!
-        group.cancelAll()
-        guard let first else { task.cancel(); throw CancellationError() }
-        return first
+    let outcome = Outcome<T>()
+    Task {
+        let r = await task.result
+        outcome.lock.withLock { outcome.result = r }
     }
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if let r = outcome.lock.withLock({ outcome.result }) { return try r.get() }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    task.cancel()
+    throw TimeoutError(seconds: seconds)
+}
+
+final class Outcome<T>: @unchecked Sendable {
+    let lock = NSLock()
+    var result: Result<T, Error>?
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    var seconds: Double
+    var description: String { "nothing within \(seconds) s" }
 }
 
 @Suite(.serialized) struct DistributedSinkTests {

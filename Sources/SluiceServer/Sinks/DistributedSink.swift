@@ -96,10 +96,14 @@ final class DistributedSink: OutputSubscriber, Sendable {
             try await transport.send(chunk.batch, destination: d, member: member)
             actions = machine.withLockedValue { $0.sendSucceeded(destination: d, chunk: chunk.id, now: now) }
         } catch {
-            logger.debug("sink send failed", metadata: ["destination": "\(destinationNames[d])", "error": "\(error)"])
-            actions = machine.withLockedValue {
-                $0.sendFailed(destination: d, chunk: chunk.id, retryable: error.retryable, reason: error.description, now: now)
+            let (next, failures) = machine.withLockedValue {
+                ($0.sendFailed(destination: d, chunk: chunk.id, retryable: error.retryable, reason: error.description, now: now),
+                 $0.destinations[d].failures)
             }
+            actions = next
+            // Once per outage, not per retry.
+            logger.log(level: failures == 1 ? .warning : .debug, "sink destination unreachable; holding its events and retrying",
+                       metadata: ["stream": "\(stream)", "destination": "\(destinationNames[d])", "error": "\(error)"])
         }
         run(actions)
     }
