@@ -26,6 +26,8 @@ demo: build
 		| grep -v '"stream":"AcceptedRequest"'
 	@echo "== the seed's own stream definition has a stray comma; sluice points at it:"
 	@$(SLUICE_BIN) check examples/seed-request/app.siddhi || true
+	@echo "== without them (examples/seed-request/app-fixed.siddhi) it checks clean:"
+	@$(SLUICE_BIN) check examples/seed-request/app-fixed.siddhi
 
 # `swift test` builds only what the tests need; `swift build --build-tests` would also build every
 # executable of every dependency (swift-protobuf's protoc and abseil among them).

@@ -23,10 +23,12 @@ public struct NodeConfiguration: Sendable {
     /// How often the node feeds the wall clock to the engine as a tick.
     public var tickInterval: Duration
     public var limits: WireLimits
+    /// Node groups by name, for sinks whose `@destination(group='g1')` names one.
+    public var groups: [String: [HostPort]]
 
     public init(nodeID: String = "node", host: String = "127.0.0.1", port: Int = 7701, appSource: String,
                 authToken: String? = nil, credit: Int = 32, tickInterval: Duration = .milliseconds(100),
-                limits: WireLimits = .default) {
+                limits: WireLimits = .default, groups: [String: [HostPort]] = [:]) {
         self.nodeID = nodeID
         self.host = host
         self.port = port
@@ -35,6 +37,7 @@ public struct NodeConfiguration: Sendable {
         self.credit = credit
         self.tickInterval = tickInterval
         self.limits = limits
+        self.groups = groups
     }
 }
 
@@ -52,6 +55,9 @@ public final class Node: Service, @unchecked Sendable {
     private let outputs: [ConnectionStateMachine.StreamEntry]
     private let sinkTargets: [(stream: StreamSchema, target: TcpSink.Target)]
     private var sinks: [TcpSink] = []
+    private let distributedDeclared: [SinkDeclaration]
+    private var distributedSinks: [DistributedSink] = []
+    private let faultSequence = ManagedAtomic<UInt64>(0)
     private let httpDeclared: [(host: String, port: Int, routes: [HTTPSource.Route])]
     private var httpServers: [Task<Void, Error>] = []
 
@@ -68,6 +74,7 @@ public final class Node: Service, @unchecked Sendable {
         outputs = runtime.streams.filter { !inputNames.contains($0.name) }.map(entry)
         sinkTargets = try TcpSink.targets(in: runtime.app).map { (runtime.schema(of: $0.stream)!, $0.target) }
         httpDeclared = try HTTPSource.declared(in: runtime)
+        distributedDeclared = try SinkDeclaration.declared(in: runtime.app, schema: runtime.schema(of:), groups: configuration.groups)
         engine = EngineLoop(runtime: runtime, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
@@ -98,6 +105,13 @@ public final class Node: Service, @unchecked Sendable {
             sinks.append(sink)
             while !engine.submit(.subscribe(stream: stream.name, subscriber: sink)) { await Task.yield() }
             logger.info("sink", metadata: ["stream": "\(stream.name)", "to": "\(target.endpoint)/\(target.stream)"])
+        }
+        for (index, declared) in distributedDeclared.enumerated() {
+            let sink = makeDistributedSink(declared, index: index)
+            distributedSinks.append(sink)
+            while !engine.submit(.subscribe(stream: declared.stream.name, subscriber: sink)) { await Task.yield() }
+            logger.info("sink", metadata: ["stream": "\(declared.stream.name)", "to": "\(declared.destinationNames)",
+                                           "strategy": "\(declared.configuration.strategy.name)"])
         }
         let config = configuration
         let engine = self.engine
@@ -162,7 +176,29 @@ public final class Node: Service, @unchecked Sendable {
         engine.stop()
         for sink in sinks { await sink.close() }
         sinks = []
+        for sink in distributedSinks { await sink.close() }
+        distributedSinks = []
         try await group.shutdownGracefully()
+    }
+
+    private func makeDistributedSink(_ declared: SinkDeclaration, index: Int) -> DistributedSink {
+        let transport: any SinkTransport
+        switch declared.transport {
+        case .http(let urls): transport = HTTPSinkTransport(urls: urls, attributeNames: declared.stream.attributes.map(\.name))
+        case .tcp(let targets): transport = TcpSinkTransport(targets: targets, schema: declared.stream)
+        }
+        // STREAM: failed events enter the engine again, on `!Stream`, as a producer of their own.
+        let engine = self.engine, sequence = faultSequence
+        let faultStream = AppRuntime.faultSchema(of: declared.stream).name
+        let producer = UInt64.max - 1 - UInt64(index)
+        return DistributedSink(stream: declared.stream.name, configuration: declared.configuration,
+                               destinationNames: declared.destinationNames, transport: transport, logger: logger) { batch, reason in
+            var faults = batch
+            faults.columns.append(Column(repeating: .string(reason), type: .string, count: batch.count))
+            let command = EngineCommand.batch(stream: faultStream, batch: faults, producer: producer,
+                                              sequence: sequence.wrappingIncrementThenLoad(ordering: .relaxed), reply: IgnoredReply())
+            while !engine.submit(command) { usleep(100) }
+        }
     }
 
     /// Events applied and emitted so far.
@@ -200,4 +236,10 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     /// Commands waiting for the engine: how far it lags what the network has handed it.
     public var backlog: Int
     public var isListening: Bool { listeningPort != 0 }
+}
+
+/// For batches nobody waits on.
+struct IgnoredReply: BatchReply {
+    func applied(producer: UInt64, sequence: UInt64, duplicate: Bool) {}
+    func refused(producer: UInt64, sequence: UInt64, reason: String) {}
 }

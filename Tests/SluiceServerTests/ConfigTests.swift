@@ -51,6 +51,27 @@ import Testing
         #expect(runtime.authToken == "secret" && runtime.credit == 16)
     }
 
+    @Test func groupsListTheirMembers() throws {
+        let config = try parse("""
+        node: { id: p1, listen: 127.0.0.1:7701 }
+        groups:
+          g1: [127.0.0.1:7711, 127.0.0.1:7712]
+          g2: ["[::1]:7721"]
+        apps: [ app.siddhi ]
+        """)
+        #expect(config.groups["g1"] == [HostPort(host: "127.0.0.1", port: 7711), HostPort(host: "127.0.0.1", port: 7712)])
+        #expect(config.groups["g2"] == [HostPort(host: "::1", port: 7721)])
+        #expect(config.nodeConfiguration(appSource: "").groups == config.groups)
+        #expect(try parse("node: { id: n, listen: 127.0.0.1:1 }\napps: [a]").groups.isEmpty)
+
+        let empty = error("node: { id: n, listen: 127.0.0.1:1 }\ngroups: { g1: [] }\napps: [a]")
+        #expect(empty?.description.contains("'groups.g1' must be a non-empty list") == true)
+        let bad = error("node: { id: n, listen: 127.0.0.1:1 }\ngroups: { g1: [nohost] }\napps: [a]")
+        #expect(bad?.description.contains("groups.g1[0]") == true)
+        let twice = error("node: { id: n, listen: 127.0.0.1:1 }\ngroups: { g1: [a:1, a:1] }\napps: [a]")
+        #expect(twice?.description.contains("twice") == true)
+    }
+
     @Test func optionalSectionsDefault() throws {
         let config = try parse("""
         node:

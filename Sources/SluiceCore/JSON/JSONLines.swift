@@ -100,7 +100,7 @@ public enum JSONLines {
         case .float: appendNumber(Double(Float(c.doubles[row])), float: true, to: &out)
         case .double: appendNumber(c.doubles[row], float: false, to: &out)
         case .bool: out += c.bools[row] ? "true" : "false"
-        case .string: appendString(c.strings[row], to: &out)
+        case .string: appendString(c.string(at: row), to: &out)
         case .object: appendValue(c.objects[row], to: &out)
         }
     }

@@ -47,6 +47,7 @@ public final class AppRuntime {
                 let schema = StreamSchema(name: s.name.name, attributes: s.attributes.map { .init(name: $0.name, type: $0.type) })
                 _ = global.define(schema)
                 definedStreams.append(schema)
+                if Self.hasFaultStream(s) { _ = global.define(Self.faultSchema(of: schema)) }
             case .window(let w):
                 try checkNew(w.name)
                 let named = try NamedWindow(definition: w, context: context, scheduler: scheduler)
@@ -85,6 +86,22 @@ public final class AppRuntime {
             }
             if deferred.count == pending.count, let firstError { throw firstError }
             pending = deferred
+        }
+    }
+
+    /// Siddhi's fault stream `!S`: S's attributes plus `_error`, for the events that
+    /// `@OnError(action='STREAM')` or a sink's `on.error='STREAM'` could not handle.
+    public static func faultSchema(of schema: StreamSchema) -> StreamSchema {
+        StreamSchema(name: "!" + schema.name, attributes: schema.attributes + [.init(name: "_error", type: .string)])
+    }
+
+    static func hasFaultStream(_ s: StreamDefinition) -> Bool {
+        s.annotations.contains { a in
+            switch a.name.lowercased() {
+            case "onerror": a.value("action")?.uppercased() == "STREAM"
+            case "sink": a.value("on.error")?.uppercased() == "STREAM"
+            default: false
+            }
         }
     }
 

@@ -34,8 +34,16 @@ struct QueryPlanner {
             }
             throw Diagnostic("\(what) are not supported yet", at: query.input.range)
         }
-        if input.isFault { throw Diagnostic("fault streams are not supported yet", at: input.stream.range) }
-        let (junction, isWindow) = try resolver.inputJunction(input.stream, isInner: input.isInner)
+        var stream = input.stream
+        if input.isFault {
+            // The runtime defines `!S` only for a stream that routes its errors there.
+            stream = Identifier("!" + stream.name, range: stream.range)
+            guard (try? resolver.inputJunction(stream, isInner: input.isInner)) != nil else {
+                throw Diagnostic("'\(input.stream.name)' has no fault stream: add @OnError(action='STREAM') "
+                                 + "or a @sink with on.error='STREAM' to its definition", at: input.stream.range)
+            }
+        }
+        let (junction, isWindow) = try resolver.inputJunction(stream, isInner: input.isInner)
         let schema = junction.schema
         var planned = PlannedQuery()
         let scope = Scope(stream: schema.name, alias: input.alias?.name, attributes: schema.pairs)

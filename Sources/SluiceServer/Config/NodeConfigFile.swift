@@ -9,6 +9,7 @@ import Yams
 ///            heartbeatInterval: 100ms, heartbeatMaxRetry: 3 }
 /// auth: { token: secret }
 /// flow: { credit: 32 }
+/// groups: { g1: [127.0.0.1:7711, 127.0.0.1:7712] }
 /// apps: [ ./apps/tenant-stats.siddhi ]
 /// ```
 public struct NodeConfigFile: Sendable, Hashable {
@@ -43,13 +44,16 @@ public struct NodeConfigFile: Sendable, Hashable {
     public var credit: Int
     /// The one app this node runs, as an absolute path.
     public var app: String
+    /// Node groups by name, each its members in order of preference; a sink's
+    /// `@destination(group='g1')` sends to the group's leader (for now its first reachable member).
+    public var groups: [String: [HostPort]] = [:]
 
     public static let defaultCredit = 32
 
     /// The node's runtime configuration, given the app's source text.
     public func nodeConfiguration(appSource: String) -> NodeConfiguration {
         NodeConfiguration(nodeID: node.id, host: node.listen.host, port: node.listen.port, appSource: appSource,
-                          authToken: authToken, credit: credit)
+                          authToken: authToken, credit: credit, groups: groups)
     }
 
     /// Reads and parses `path`. Errors name `path`.
@@ -218,8 +222,7 @@ struct Reader {
     }
 
     func file(_ root: Yams.Node) throws(ConfigError) -> NodeConfigFile {
-        // `groups` (name → member HOST:PORT list) is tolerated here; its parser comes with the distributed sink.
-        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "apps", "groups"])
+        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "groups", "apps"])
         guard let nodeNode = top["node"], !isNull(nodeNode) else { throw error("the 'node' section is required", at: root) }
         let node = try nodeSection(nodeNode)
         var cluster: NodeConfigFile.ClusterSection?
@@ -235,8 +238,33 @@ struct Reader {
             let entries = try mapping(flow, path: "flow", allowed: ["credit"])
             credit = try int(entries["credit"], "flow.credit", in: flow, min: 1) ?? credit
         }
+        var groups: [String: [HostPort]] = [:]
+        if let n = top["groups"], !isNull(n) { groups = try groupsSection(n) }
         return NodeConfigFile(node: node, cluster: cluster, authToken: token, credit: credit,
-                              app: try app(top["apps"], root: root))
+                              app: try app(top["apps"], root: root), groups: groups)
+    }
+
+    /// `groups: { g1: [host:port, …], … }`.
+    func groupsSection(_ n: Yams.Node) throws(ConfigError) -> [String: [HostPort]] {
+        guard let mapping = n.mapping else { throw error("'groups' must map group names to lists of HOST:PORT", at: n) }
+        var groups: [String: [HostPort]] = [:]
+        for (key, value) in mapping {
+            let name = key.scalar?.string ?? "\(key)"
+            let path = "groups.\(name)"
+            guard let items = value.sequence, !items.isEmpty else {
+                throw error("'\(path)' must be a non-empty list of HOST:PORT members", at: value)
+            }
+            var members: [HostPort] = []
+            for (i, item) in items.enumerated() {
+                guard let member = try hostPort(item, "\(path)[\(i)]", in: value), member.port != 0 else {
+                    throw error("'\(path)[\(i)]' must be HOST:PORT with a port 1-65535", at: item)
+                }
+                guard !members.contains(member) else { throw error("'\(path)' lists \(member) twice", at: item) }
+                members.append(member)
+            }
+            groups[name] = members
+        }
+        return groups
     }
 
     func nodeSection(_ n: Yams.Node) throws(ConfigError) -> NodeConfigFile.NodeSection {

@@ -68,7 +68,8 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
     static func targets(in app: SiddhiApp) throws(Diagnostic) -> [(stream: String, target: Target)] {
         var out: [(String, Target)] = []
         for case .stream(let s) in app.definitions {
-            for sink in s.annotations where sink.name.lowercased() == "sink" && sink.value("type")?.lowercased() == "tcp" {
+            for sink in s.annotations where sink.name.lowercased() == "sink" && sink.value("type")?.lowercased() == "tcp"
+                && !SinkDeclaration.needsDistributedSink(sink) {
                 let map = sink.annotations.first { $0.name.lowercased() == "map" }?.value("type")?.lowercased()
                 guard map == nil || map == "binary" else {
                     throw Diagnostic("a tcp sink carries binary batches: @map(type='\(map!)') is not supported", at: sink.range)

@@ -1,0 +1,48 @@
+/// Which destination a partition key goes to (docs/partitioning.md).
+///
+/// A key's hash picks one of `partitionCount` virtual partitions; each partition belongs to the
+/// destination with the highest rendezvous score `xxh64(partition, seed: xxh64(name))`. The
+/// table is built once per set of destinations, so routing an event costs one hash and a lookup.
+/// Destinations are known by name, never by position: reordering them changes nothing, and adding
+/// one moves only the partitions it now wins, about 1/(N+1) of them.
+public struct PartitionMap: Sendable, Equatable {
+    public static let partitionCount = 4096
+
+    /// The destinations' names, in the order the caller gave (results index into it).
+    public let destinations: [String]
+    /// The destination index of each partition.
+    public let table: [UInt16]
+
+    public init(destinations: [String]) {
+        precondition(!destinations.isEmpty && destinations.count <= Int(UInt16.max), "a partition map needs 1...65535 destinations")
+        precondition(Set(destinations).count == destinations.count, "destination names must be unique")
+        self.destinations = destinations
+        let seeds = destinations.map { XXHash64.hash($0) }
+        let names = destinations.map { Array($0.utf8) }
+        var table = [UInt16](repeating: 0, count: Self.partitionCount)
+        for p in 0..<Self.partitionCount {
+            var best = 0
+            var bestScore = XXHash64.hash(UInt64(p), seed: seeds[0])
+            for d in 1..<destinations.count {
+                let score = XXHash64.hash(UInt64(p), seed: seeds[d])
+                if score > bestScore || (score == bestScore && names[d].lexicographicallyPrecedes(names[best])) {
+                    best = d
+                    bestScore = score
+                }
+            }
+            table[p] = UInt16(best)
+        }
+        self.table = table
+    }
+
+    @inline(__always)
+    public static func partition(ofKeyHash hash: UInt64) -> Int { Int(hash % UInt64(partitionCount)) }
+
+    /// The destination index for a key hash (`PartitionKey.hash`).
+    @inline(__always)
+    public func destination(ofKeyHash hash: UInt64) -> Int { Int(table[Self.partition(ofKeyHash: hash)]) }
+
+    public func destination(of key: Value) -> Int { destination(ofKeyHash: PartitionKey.hash(key)) }
+
+    public func destination(of column: Column, row: Int) -> Int { destination(ofKeyHash: PartitionKey.hash(column, row: row)) }
+}

@@ -1,0 +1,110 @@
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+import SluiceCore
+
+/// `@sink(…, @distribution(…))` and `@sink(type='http', …)`: carries out what
+/// `DistributedSinkStateMachine` decides. The engine thread offers each chunk and, when a
+/// destination's buffer is full (WAIT), blocks until the machine says there is room again;
+/// sends and retry timers run as tasks and feed their outcomes back into the machine.
+final class DistributedSink: OutputSubscriber, Sendable {
+    let id: UInt64 = 0
+    let stream: String
+    private let machine: NIOLockedValueBox<DistributedSinkStateMachine>
+    private let transport: any SinkTransport
+    private let room = DispatchSemaphore(value: 0)
+    private let clock = ContinuousClock()
+    private let origin: ContinuousClock.Instant
+    private let destinationNames: [String]
+    private let onFault: @Sendable (EventBatch, String) -> Void
+    private let logger: Logger
+
+    init(stream: String, configuration: DistributedSinkStateMachine.Configuration, destinationNames: [String],
+         transport: any SinkTransport, logger: Logger,
+         onFault: @escaping @Sendable (EventBatch, String) -> Void = { _, _ in }) {
+        self.stream = stream
+        machine = NIOLockedValueBox(DistributedSinkStateMachine(configuration: configuration))
+        self.transport = transport
+        self.destinationNames = destinationNames
+        self.onFault = onFault
+        self.logger = logger
+        origin = clock.now
+    }
+
+    private var now: Duration { clock.now - origin }
+
+    /// On the engine thread.
+    func deliver(_ batch: EventBatch) {
+        while true {
+            let result = machine.withLockedValue { $0.offer(batch, now: now) }
+            switch result {
+            case .accepted(let actions):
+                run(actions)
+                return
+            case .full:
+                room.wait()
+            }
+        }
+    }
+
+    /// Events not yet taken by their destinations.
+    var pendingEvents: Int { machine.withLockedValue { $0.pendingEvents } }
+
+    /// Waits up to `timeout` for the destinations to take what is held, then stops. What is still
+    /// held then is logged as undelivered.
+    func close(timeout: Duration = .seconds(5)) async {
+        let deadline = clock.now + timeout
+        while pendingEvents > 0 && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let left = pendingEvents
+        if left > 0 {
+            logger.error("sink closed with undelivered events", metadata: ["stream": "\(stream)", "events": "\(left)"])
+        }
+        await transport.shutdown()
+    }
+
+    private func run(_ actions: [DistributedSinkStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let d, let member, let chunk):
+                Task { await self.send(chunk, destination: d, member: member) }
+            case .retry(let d, let at):
+                let clock = self.clock, deadline = origin + at
+                Task {
+                    try? await Task.sleep(until: deadline, clock: clock)
+                    self.run(self.machine.withLockedValue { $0.retryDue(destination: d, now: self.now) })
+                }
+            case .drop(let d, let chunk, let reason):
+                logger.error("sink dropped events (on.error='LOG')",
+                             metadata: ["stream": "\(stream)", "destination": "\(destinationNames[d])",
+                                        "events": "\(chunk.count)", "reason": "\(reason)"])
+            case .fault(let d, let chunk, let reason):
+                logger.warning("sink sent events to the fault stream",
+                               metadata: ["stream": "\(stream)", "destination": "\(destinationNames[d])",
+                                          "events": "\(chunk.count)", "reason": "\(reason)"])
+                onFault(chunk.batch, "\(destinationNames[d]): \(reason)")
+            case .resumeEngine:
+                room.signal()
+            }
+        }
+    }
+
+    private func send(_ chunk: SinkChunk, destination d: Int, member: Int) async {
+        let actions: [DistributedSinkStateMachine.Action]
+        do {
+            try await transport.send(chunk.batch, destination: d, member: member)
+            actions = machine.withLockedValue { $0.sendSucceeded(destination: d, chunk: chunk.id, now: now) }
+        } catch {
+            let (next, failures) = machine.withLockedValue {
+                ($0.sendFailed(destination: d, chunk: chunk.id, retryable: error.retryable, reason: error.description, now: now),
+                 $0.destinations[d].failures)
+            }
+            actions = next
+            // Once per outage, not per retry.
+            logger.log(level: failures == 1 ? .warning : .debug, "sink destination unreachable; holding its events and retrying",
+                       metadata: ["stream": "\(stream)", "destination": "\(destinationNames[d])", "error": "\(error)"])
+        }
+        run(actions)
+    }
+}

@@ -1,0 +1,233 @@
+import SluiceCore
+
+/// A chunk of events on its way to one destination; actions and tests know it by `id`.
+struct SinkChunk: Sendable, CustomStringConvertible {
+    var id: UInt64
+    var batch: EventBatch
+    var count: Int { batch.count }
+    var description: String { "#\(id)(\(count))" }
+}
+
+extension SinkChunk: Equatable {
+    static func == (a: SinkChunk, b: SinkChunk) -> Bool { a.id == b.id && a.count == b.count }
+}
+
+/// The distributed sink's logic as a value: events and outcomes in, actions out, time injected.
+/// The shell (`DistributedSink`) carries the actions out with HTTP or the binary protocol.
+///
+/// Each destination has a bounded FIFO of chunks and sends one chunk at a time, so its events
+/// arrive in order. A failed send is retried with exponential backoff (on a group, first on the
+/// next member); with `WAIT` a full buffer makes `offer` answer `.full`, and the engine waits
+/// until `.resumeEngine`. Only destinations whose buffers are full stop the engine: the others
+/// keep draining what they hold.
+struct DistributedSinkStateMachine: Sendable {
+    struct Configuration: Sendable, Equatable {
+        var strategy: DistributionStrategy
+        /// Members per destination: 1 for a url, the group's size for a group.
+        var members: [Int]
+        var onError: SinkErrorAction = .wait
+        /// Events a destination may hold (queued or in flight) before it refuses more.
+        var bufferLimit: Int = 10_000
+        /// Events per send (one POST or one binary batch).
+        var maxBatch: Int = 1_000
+        var initialBackoff: Duration = .milliseconds(50)
+        var maxBackoff: Duration = .seconds(2)
+        /// With LOG and STREAM, the attempts a chunk gets before it is given up.
+        var attempts: Int = 3
+        /// Where round-robin starts (tests start it near the integer boundaries).
+        var roundRobinStart: UInt64 = 0
+    }
+
+    enum Action: Sendable, Equatable {
+        case send(destination: Int, member: Int, chunk: SinkChunk)
+        /// Call `retryDue(destination:now:)` at `at`.
+        case retry(destination: Int, at: Duration)
+        /// LOG (or a refusal no retry can fix): log the events and drop them.
+        case drop(destination: Int, chunk: SinkChunk, reason: String)
+        /// STREAM: the events go to the fault stream.
+        case fault(destination: Int, chunk: SinkChunk, reason: String)
+        /// A full buffer has room again: the waiting engine may offer its chunk again.
+        case resumeEngine
+    }
+
+    enum OfferResult: Sendable, Equatable {
+        case accepted([Action])
+        /// Nothing was taken: `destination` has no room. Wait for `.resumeEngine`, then offer again.
+        case full(destination: Int)
+    }
+
+    struct Destination: Sendable, Equatable {
+        /// The head is being sent (when `sending`) or waits for its retry.
+        var queue: [SinkChunk] = []
+        var queuedEvents = 0
+        var sending = false
+        var retryAt: Duration?
+        /// Failed rounds since the last success: the backoff grows with it.
+        var failures = 0
+        /// Failed attempts of the head chunk.
+        var attempts = 0
+        /// The group member sends go to: the first one that answers.
+        var member = 0
+        var membersFailedThisRound = 0
+        var isDown: Bool { failures > 0 }
+    }
+
+    let configuration: Configuration
+    private(set) var destinations: [Destination]
+    private var router: DistributionRouter
+    private var nextChunkID: UInt64 = 1
+    private var engineWaiting = false
+
+    init(configuration: Configuration) {
+        precondition(!configuration.members.isEmpty && configuration.members.allSatisfy { $0 > 0 })
+        self.configuration = configuration
+        destinations = Array(repeating: Destination(), count: configuration.members.count)
+        router = DistributionRouter(strategy: configuration.strategy, destinationCount: configuration.members.count,
+                                    roundRobinStart: configuration.roundRobinStart)
+    }
+
+    /// Events held for all destinations (queued or in flight).
+    var pendingEvents: Int { destinations.reduce(0) { $0 + $1.queuedEvents } }
+
+    // MARK: Inputs
+
+    /// The engine publishes a chunk. With WAIT, either every destination that gets rows has room
+    /// and all is taken, or nothing is.
+    mutating func offer(_ batch: EventBatch, now: Duration) -> OfferResult {
+        var router = self.router
+        let live = destinations.indices.filter { !destinations[$0].isDown }
+        let rows = router.route(batch, live: live)
+        if configuration.onError == .wait {
+            for d in rows.indices where !rows[d].isEmpty && !hasRoom(d, for: rows[d].count) {
+                engineWaiting = true
+                return .full(destination: d)
+            }
+        }
+        self.router = router
+        var actions: [Action] = []
+        for d in rows.indices where !rows[d].isEmpty {
+            let part = rows[d].count == batch.count ? batch : batch.gather(rows[d])
+            if !hasRoom(d, for: part.count) {
+                giveUp(makeChunk(part), destination: d, reason: "the buffer of \(configuration.bufferLimit) events is full", into: &actions)
+                continue
+            }
+            var start = 0
+            while start < part.count {
+                let end = min(start + configuration.maxBatch, part.count)
+                let piece = start == 0 && end == part.count ? part : part.gather(Array(start..<end))
+                destinations[d].queue.append(makeChunk(piece))
+                destinations[d].queuedEvents += piece.count
+                start = end
+            }
+            pump(d, now: now, into: &actions)
+        }
+        return .accepted(actions)
+    }
+
+    /// The destination took the head chunk.
+    mutating func sendSucceeded(destination d: Int, chunk id: UInt64, now: Duration) -> [Action] {
+        guard destinations[d].sending, destinations[d].queue.first?.id == id else { return [] }
+        var actions: [Action] = []
+        destinations[d].sending = false
+        removeHead(d)
+        destinations[d].failures = 0
+        destinations[d].attempts = 0
+        destinations[d].membersFailedThisRound = 0
+        pump(d, now: now, into: &actions)
+        resumeIfWaiting(into: &actions)
+        return actions
+    }
+
+    /// Sending the head chunk failed. `retryable` is false when the destination refused the events
+    /// themselves (HTTP 4xx): sending them again cannot help.
+    mutating func sendFailed(destination d: Int, chunk id: UInt64, retryable: Bool, reason: String, now: Duration) -> [Action] {
+        guard destinations[d].sending, let head = destinations[d].queue.first, head.id == id else { return [] }
+        var actions: [Action] = []
+        destinations[d].sending = false
+        guard retryable else {
+            removeHead(d)
+            destinations[d].attempts = 0
+            giveUp(head, destination: d, reason: reason, into: &actions)
+            pump(d, now: now, into: &actions)
+            resumeIfWaiting(into: &actions)
+            return actions
+        }
+        // A group fails over to its next member at once; a whole round of failures backs off.
+        let members = configuration.members[d]
+        destinations[d].member = (destinations[d].member + 1) % members
+        destinations[d].membersFailedThisRound += 1
+        if destinations[d].membersFailedThisRound < members {
+            pump(d, now: now, into: &actions)
+            return actions
+        }
+        destinations[d].membersFailedThisRound = 0
+        destinations[d].failures += 1
+        destinations[d].attempts += 1
+        if configuration.onError != .wait && destinations[d].attempts >= configuration.attempts {
+            removeHead(d)
+            destinations[d].attempts = 0
+            giveUp(head, destination: d, reason: "\(reason) (after \(configuration.attempts) attempts)", into: &actions)
+            resumeIfWaiting(into: &actions)
+        }
+        let at = now + backoff(failures: destinations[d].failures)
+        destinations[d].retryAt = at
+        actions.append(.retry(destination: d, at: at))
+        return actions
+    }
+
+    /// A retry timer fired.
+    mutating func retryDue(destination d: Int, now: Duration) -> [Action] {
+        guard let at = destinations[d].retryAt, now >= at else { return [] }
+        destinations[d].retryAt = nil
+        var actions: [Action] = []
+        pump(d, now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: Helpers
+
+    func hasRoom(_ d: Int, for count: Int) -> Bool {
+        let queued = destinations[d].queuedEvents
+        return queued == 0 || queued + count <= configuration.bufferLimit
+    }
+
+    func backoff(failures: Int) -> Duration {
+        var delay = configuration.initialBackoff
+        for _ in 1..<max(failures, 1) where delay < configuration.maxBackoff { delay *= 2 }
+        return min(delay, configuration.maxBackoff)
+    }
+
+    private mutating func makeChunk(_ batch: EventBatch) -> SinkChunk {
+        defer { nextChunkID &+= 1 }
+        return SinkChunk(id: nextChunkID, batch: batch)
+    }
+
+    private mutating func removeHead(_ d: Int) {
+        let head = destinations[d].queue.removeFirst()
+        destinations[d].queuedEvents -= head.count
+    }
+
+    private mutating func pump(_ d: Int, now: Duration, into actions: inout [Action]) {
+        guard !destinations[d].sending, let head = destinations[d].queue.first else { return }
+        if let at = destinations[d].retryAt {
+            guard now >= at else { return }
+            destinations[d].retryAt = nil
+        }
+        destinations[d].sending = true
+        actions.append(.send(destination: d, member: destinations[d].member, chunk: head))
+    }
+
+    private func giveUp(_ chunk: SinkChunk, destination d: Int, reason: String, into actions: inout [Action]) {
+        if configuration.onError == .stream {
+            actions.append(.fault(destination: d, chunk: chunk, reason: reason))
+        } else {
+            actions.append(.drop(destination: d, chunk: chunk, reason: reason))
+        }
+    }
+
+    private mutating func resumeIfWaiting(into actions: inout [Action]) {
+        guard engineWaiting else { return }
+        engineWaiting = false
+        actions.append(.resumeEngine)
+    }
+}

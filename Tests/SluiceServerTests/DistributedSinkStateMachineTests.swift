@@ -1,0 +1,219 @@
+import SluiceCore
+@testable import SluiceServer
+import Testing
+
+/// The distributed sink's decisions as values: no network, no sleeping, time passed in.
+struct DistributedSinkStateMachineTests {
+    typealias Machine = DistributedSinkStateMachine
+    typealias Action = Machine.Action
+
+    static func batch(_ tenants: [String], from first: Int64 = 0) -> EventBatch {
+        var b = EventBatch(types: [.string, .long])
+        for (i, t) in tenants.enumerated() { b.append(timestamp: first + Int64(i), values: [.string(t), .long(first + Int64(i))]) }
+        return b
+    }
+
+    static func partitioned(_ names: [String] = ["a", "b"], buffer: Int = 100, onError: SinkErrorAction = .wait) -> Machine {
+        Machine(configuration: .init(strategy: .partitioned(keyColumn: 0, map: PartitionMap(destinations: names)),
+                                     members: names.map { _ in 1 }, onError: onError, bufferLimit: buffer, maxBatch: 1000))
+    }
+
+    /// Two tenants that the 2-destination map sends to destinations 0 and 1.
+    static let keys: (String, String) = {
+        let map = PartitionMap(destinations: ["a", "b"])
+        let zero = PartitionTestKeys.first { map.destination(of: .string($0)) == 0 }!
+        let one = PartitionTestKeys.first { map.destination(of: .string($0)) == 1 }!
+        return (zero, one)
+    }()
+
+    static func sends(_ actions: [Action]) -> [(destination: Int, rows: [String])] {
+        actions.compactMap {
+            guard case .send(let d, _, let chunk) = $0 else { return nil }
+            return (d, (0..<chunk.count).map { chunk.batch.columns[0].string(at: $0) })
+        }
+    }
+
+    static func accepted(_ result: Machine.OfferResult) -> [Action] {
+        guard case .accepted(let actions) = result else { Issue.record("expected accepted, got \(result)"); return [] }
+        return actions
+    }
+
+    static func chunk(_ actions: [Action], to destination: Int) -> SinkChunk? {
+        for case .send(let d, _, let chunk) in actions where d == destination { return chunk }
+        return nil
+    }
+
+    @Test func partitionedSplitsAChunkColumnarByKey() {
+        var m = Self.partitioned()
+        let (k0, k1) = Self.keys
+        let actions = Self.accepted(m.offer(Self.batch([k0, k1, k0, k1, k1]), now: .zero))
+        let sends = Self.sends(actions)
+        #expect(sends.count == 2)
+        #expect(sends.first { $0.destination == 0 }?.rows == [k0, k0])
+        #expect(sends.first { $0.destination == 1 }?.rows == [k1, k1, k1])
+        // Expired rows are not published.
+        var expired = Self.batch([k0])
+        expired.kinds[0] = .expired
+        #expect(m.offer(expired, now: .zero) == .accepted([]))
+    }
+
+    @Test func oneSendInFlightPerDestinationKeepsOrder() {
+        var m = Self.partitioned()
+        let (k0, _) = Self.keys
+        let first = Self.chunk(Self.accepted(m.offer(Self.batch([k0]), now: .zero)), to: 0)!
+        #expect(Self.accepted(m.offer(Self.batch([k0, k0], from: 1), now: .zero)).isEmpty)   // queued behind the first
+        let next = m.sendSucceeded(destination: 0, chunk: first.id, now: .zero)
+        #expect(Self.sends(next).map { $0.rows } == [[k0, k0]])
+        #expect(m.pendingEvents == 2)
+    }
+
+    /// A dead destination stalls only its own keys while its buffer has room; once full the
+    /// engine waits; when it is back everything arrives, in order.
+    @Test func deadDestinationStallsOnlyItsKeysThenBackPressuresThenCatchesUp() {
+        var m = Self.partitioned(buffer: 4)
+        let (k0, k1) = Self.keys
+        var delivered: [Int: [String]] = [0: [], 1: []]
+        var inFlight: [Int: SinkChunk] = [:]
+        func take(_ actions: [Action]) { for case .send(let d, _, let c) in actions { inFlight[d] = c } }
+        func succeed(_ d: Int, _ now: Duration) -> [Action] {
+            let c = inFlight.removeValue(forKey: d)!
+            delivered[d]! += (0..<c.count).map { c.batch.columns[0].string(at: $0) }
+            let actions = m.sendSucceeded(destination: d, chunk: c.id, now: now)
+            take(actions)
+            return actions
+        }
+        take(Self.accepted(m.offer(Self.batch([k0, k1]), now: .zero)))
+        // Destination 1 is down.
+        let failed = m.sendFailed(destination: 1, chunk: inFlight.removeValue(forKey: 1)!.id, retryable: true, reason: "refused", now: .zero)
+        #expect(failed == [.retry(destination: 1, at: .milliseconds(50))])
+        _ = succeed(0, .zero)
+        // Key 0 keeps flowing while destination 1 holds its events.
+        for i in 1...3 {
+            take(Self.accepted(m.offer(Self.batch([k0, k1], from: Int64(i * 10)), now: .milliseconds(i))))
+            _ = succeed(0, .milliseconds(i))
+        }
+        #expect(delivered[0]!.count == 4)
+        #expect(m.destinations[1].queuedEvents == 4)
+        // Full: the engine must wait, and nothing of the chunk is taken (not even key 0's row).
+        #expect(m.offer(Self.batch([k0, k1], from: 40), now: .milliseconds(5)) == .full(destination: 1))
+        #expect(m.destinations[0].queuedEvents == 0)
+        // Retry before the time: nothing; at the time: the head goes again, and fails again.
+        #expect(m.retryDue(destination: 1, now: .milliseconds(10)).isEmpty)
+        take(m.retryDue(destination: 1, now: .milliseconds(50)))
+        let again = m.sendFailed(destination: 1, chunk: inFlight.removeValue(forKey: 1)!.id, retryable: true, reason: "refused", now: .milliseconds(50))
+        #expect(again == [.retry(destination: 1, at: .milliseconds(150))], "the backoff doubles")
+        // Back: the whole buffer drains in order and the engine is resumed.
+        take(m.retryDue(destination: 1, now: .milliseconds(150)))
+        let resumed = succeed(1, .milliseconds(151))
+        #expect(resumed.contains(.resumeEngine))
+        while inFlight[1] != nil { _ = succeed(1, .milliseconds(152)) }
+        #expect(delivered[1] == [k1, k1, k1, k1])
+        take(Self.accepted(m.offer(Self.batch([k0, k1], from: 40), now: .milliseconds(153))))
+        _ = succeed(0, .milliseconds(153))
+        _ = succeed(1, .milliseconds(153))
+        #expect(delivered[0]!.count == 5 && delivered[1]!.count == 5)
+        #expect(m.pendingEvents == 0)
+    }
+
+    @Test func roundRobinCyclesOverLiveDestinationsAcrossTheIntegerBoundaries() {
+        for start: UInt64 in [UInt64(Int32.max) - 2, UInt64(UInt32.max) - 2, UInt64.max - 2] {
+            var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1, 1], roundRobinStart: start))
+            let actions = Self.accepted(m.offer(Self.batch(["e0", "e1", "e2", "e3", "e4", "e5"]), now: .zero))
+            let rows = Self.sends(actions).sorted { $0.destination < $1.destination }.map { $0.rows }
+            let first = Int(start % 3)
+            var expected: [[String]] = [[], [], []]
+            for i in 0..<6 { expected[(first + i) % 3].append("e\(i)") }
+            if start != UInt64.max - 2 {
+                #expect(rows == expected, "start \(start)")
+            } else {
+                // At 2^64 the position wraps to 0 instead of trapping; every event still goes somewhere.
+                #expect(rows.map(\.count).reduce(0, +) == 6)
+            }
+        }
+    }
+
+    @Test func roundRobinSkipsADownDestination() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1]))
+        let actions = Self.accepted(m.offer(Self.batch(["e0", "e1"]), now: .zero))
+        let toOne = Self.chunk(actions, to: 1)!
+        _ = m.sendSucceeded(destination: 0, chunk: Self.chunk(actions, to: 0)!.id, now: .zero)
+        _ = m.sendFailed(destination: 1, chunk: toOne.id, retryable: true, reason: "down", now: .zero)
+        let next = Self.accepted(m.offer(Self.batch(["e2", "e3", "e4"]), now: .milliseconds(1)))
+        #expect(Self.sends(next).map { $0.destination } == [0])
+        #expect(Self.sends(next).first?.rows == ["e2", "e3", "e4"])
+    }
+
+    @Test func broadcastSendsEverywhereAndACaughtUpDestinationGetsItAll() {
+        var m = Machine(configuration: .init(strategy: .broadcast, members: [1, 1]))
+        let first = Self.accepted(m.offer(Self.batch(["x"]), now: .zero))
+        #expect(Self.sends(first).map { $0.destination } == [0, 1])
+        _ = m.sendSucceeded(destination: 0, chunk: Self.chunk(first, to: 0)!.id, now: .zero)
+        _ = m.sendFailed(destination: 1, chunk: Self.chunk(first, to: 1)!.id, retryable: true, reason: "down", now: .zero)
+        let second = Self.accepted(m.offer(Self.batch(["y"]), now: .milliseconds(1)))
+        #expect(Self.sends(second).map { $0.destination } == [0])
+        #expect(m.destinations[1].queue.map(\.count) == [1, 1])
+        let retried = m.retryDue(destination: 1, now: .milliseconds(50))
+        #expect(Self.sends(retried).map { $0.rows } == [["x"]])
+        let caughtUp = m.sendSucceeded(destination: 1, chunk: Self.chunk(retried, to: 1)!.id, now: .milliseconds(51))
+        #expect(Self.sends(caughtUp).map { $0.rows } == [["y"]])
+    }
+
+    @Test func logDropsAfterTheRetriesAndNeverBlocks() {
+        var m = Self.partitioned(buffer: 1, onError: .log)
+        let (_, k1) = Self.keys
+        var head = Self.chunk(Self.accepted(m.offer(Self.batch([k1]), now: .zero)), to: 1)!
+        // Full buffer: the new row is dropped at once, the engine never waits.
+        let overflow = Self.accepted(m.offer(Self.batch([k1, k1], from: 1), now: .zero))
+        guard case .drop(1, let dropped, _)? = overflow.first else { Issue.record("\(overflow)"); return }
+        #expect(dropped.count == 2)
+        var now = Duration.zero
+        var actions: [Action] = []
+        for attempt in 1...3 {
+            actions = m.sendFailed(destination: 1, chunk: head.id, retryable: true, reason: "down", now: now)
+            if attempt < 3, case .retry(_, let at)? = actions.last {
+                now = at
+                head = Self.chunk(m.retryDue(destination: 1, now: now), to: 1)!
+            }
+        }
+        #expect(actions.contains { if case .drop(1, let c, let reason) = $0 { c.id == head.id && reason.contains("3 attempts") } else { false } })
+        #expect(m.pendingEvents == 0)
+    }
+
+    @Test func streamSendsFailedEventsToTheFaultStream() {
+        var m = Self.partitioned(onError: .stream)
+        let (k0, _) = Self.keys
+        let sent = Self.chunk(Self.accepted(m.offer(Self.batch([k0]), now: .zero)), to: 0)!
+        // A refusal (HTTP 400) is not retried.
+        let actions = m.sendFailed(destination: 0, chunk: sent.id, retryable: false, reason: "400 bad event", now: .zero)
+        #expect(actions == [.fault(destination: 0, chunk: sent, reason: "400 bad event")])
+    }
+
+    @Test func groupFailsOverToTheNextMemberAtOnceAndBacksOffAfterAFullRound() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [2]))
+        let first = Self.accepted(m.offer(Self.batch(["x"]), now: .zero))
+        guard case .send(0, 0, let chunk)? = first.first else { Issue.record("\(first)"); return }
+        #expect(m.sendFailed(destination: 0, chunk: chunk.id, retryable: true, reason: "refused", now: .zero)
+                == [.send(destination: 0, member: 1, chunk: chunk)])
+        #expect(m.sendFailed(destination: 0, chunk: chunk.id, retryable: true, reason: "refused", now: .zero)
+                == [.retry(destination: 0, at: .milliseconds(50))])
+        #expect(m.retryDue(destination: 0, now: .milliseconds(50)) == [.send(destination: 0, member: 0, chunk: chunk)])
+        // Member 0 is back; the sink stays with the member that answers.
+        #expect(m.sendSucceeded(destination: 0, chunk: chunk.id, now: .milliseconds(51)).isEmpty)
+        let next = Self.accepted(m.offer(Self.batch(["y"]), now: .milliseconds(52)))
+        guard case .send(0, 0, _)? = next.first else { Issue.record("\(next)"); return }
+    }
+
+    @Test func bigChunksAreSentInBoundedPieces() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [1], maxBatch: 2))
+        let actions = Self.accepted(m.offer(Self.batch(["a", "b", "c", "d", "e"]), now: .zero))
+        #expect(Self.sends(actions).map { $0.rows } == [["a", "b"]])
+        #expect(m.destinations[0].queue.map(\.count) == [2, 2, 1])
+    }
+
+    @Test func backoffGrowsToItsCap() {
+        let m = Machine(configuration: .init(strategy: .roundRobin, members: [1], initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(300)))
+        #expect((1...6).map { m.backoff(failures: $0) } == [50, 100, 200, 300, 300, 300].map { Duration.milliseconds($0) })
+    }
+}
+
+let PartitionTestKeys = (0..<50).map { "tenant\($0 < 10 ? "0" : "")\($0).com" }
