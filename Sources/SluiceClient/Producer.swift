@@ -20,6 +20,7 @@ public final class Producer: Sendable {
     public let endpoints: [Endpoint]
     public let streams: [EventSchema]
     private let schemas: [String: EventSchema]
+    private let limits: WireLimits
     private let loop: any EventLoop
     private let box: NIOLoopBoundBox<ProducerDriver>
 
@@ -52,6 +53,7 @@ public final class Producer: Sendable {
         self.endpoints = endpoints
         self.streams = streams
         self.schemas = schemas
+        self.limits = limits
         let loop = group.next()
         self.loop = loop
         let configuration = ProducerStateMachine.Configuration(
@@ -101,11 +103,15 @@ public final class Producer: Sendable {
         try await send(stream: stream, values: builder.batch.values(at: 0), timestamp: timestamp)
     }
 
-    /// Sends one batch as it is and returns once it is acknowledged.
+    /// Sends one batch and returns once it is acknowledged. A batch beyond what a node accepts in
+    /// one frame (`WireLimits`) goes as several consecutive batches.
     public func send(stream: String, batch: EventBatch) async throws {
         try schema(stream).check(batch)
         let box = self.box
-        try await loop.flatSubmit { box.value.submit(stream: stream, batch: batch, awaitAck: true) }.get()
+        let parts = BatchSplitter.parts(of: batch, limits: limits)
+        try await loop.flatSubmit {
+            EventLoopFuture.andAllSucceed(parts.map { box.value.submit(stream: stream, batch: $0, awaitAck: true) }, on: box.value.loop)
+        }.get()
     }
 
     /// Adds one event to its stream's batch and returns once it is queued, waiting only while
@@ -121,7 +127,9 @@ public final class Producer: Sendable {
     public func enqueue(stream: String, batch: EventBatch) async throws {
         try schema(stream).check(batch)
         let box = self.box
-        try await loop.flatSubmit { box.value.submit(stream: stream, batch: batch, awaitAck: false) }.get()
+        for part in BatchSplitter.parts(of: batch, limits: limits) {
+            try await loop.flatSubmit { box.value.submit(stream: stream, batch: part, awaitAck: false) }.get()
+        }
     }
 
     /// Sends every incomplete batch now and waits until all batches so far are acknowledged.

@@ -19,13 +19,17 @@ public struct ConnectionID: Sendable, Hashable, CustomStringConvertible {
 public struct Backoff: Sendable, Hashable {
     public var initial: Duration
     public var maximum: Duration
+    /// Each delay is shortened by a random fraction of up to `jitter`, so that producers that lost
+    /// the same node do not all come back in the same instant (and none waits beyond `maximum`).
+    public var jitter: Double
 
-    public init(initial: Duration = .milliseconds(50), maximum: Duration = .seconds(2)) {
+    public init(initial: Duration = .milliseconds(50), maximum: Duration = .seconds(2), jitter: Double = 0.2) {
         self.initial = initial
         self.maximum = maximum
+        self.jitter = min(max(jitter, 0), 1)
     }
 
-    /// The delay after `failures` consecutive failures (1 or more).
+    /// The delay after `failures` consecutive failures (1 or more), before jitter.
     public func delay(afterFailures failures: Int) -> Duration {
         var d = initial
         for _ in 1..<max(1, failures) {
@@ -33,6 +37,12 @@ public struct Backoff: Sendable, Hashable {
             if d >= maximum { return maximum }
         }
         return min(d, maximum)
+    }
+
+    /// The delay with jitter applied; `unit` is a uniform draw from 0..<1 (the caller's random
+    /// source, so a state machine stays a deterministic value).
+    public func delay(afterFailures failures: Int, unit: Double) -> Duration {
+        delay(afterFailures: failures) * (1 - jitter * min(max(unit, 0), 1))
     }
 }
 
@@ -142,6 +152,8 @@ public struct ProducerStateMachine: Sendable {
     public let configuration: Configuration
     private(set) var links: [Link]
     private var nextSerial: UInt64 = 1
+    /// Draws for backoff jitter, seeded by the producer id: deterministic per producer, different across producers.
+    private var jitterSource: SplitMix64
     private var nextSequence: UInt64 = 1
     private var lingerGeneration: UInt64 = 0
     private var open: [String: OpenBatch] = [:]
@@ -165,6 +177,7 @@ public struct ProducerStateMachine: Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         links = Array(repeating: .idle, count: configuration.endpoints.count)
+        jitterSource = SplitMix64(seed: configuration.producerID)
     }
 
     public var inFlight: Int { statistics.inFlight }
@@ -368,7 +381,8 @@ public struct ProducerStateMachine: Sendable {
         } else {
             failures = max(1, failures)
             links[e] = .backingOff(failures: failures)
-            actions.append(.scheduleReconnect(endpoint: e, after: configuration.backoff.delay(afterFailures: failures)))
+            let unit = Double(jitterSource.next() >> 11) / Double(1 << 53)
+            actions.append(.scheduleReconnect(endpoint: e, after: configuration.backoff.delay(afterFailures: failures, unit: unit)))
         }
         failReadyWaitersIfHopeless(into: &actions)
         dispatch(into: &actions)

@@ -28,7 +28,7 @@ func readyMachine(endpoints: Int = 1, credit: UInt32 = 4, batchSize: Int = 3, ma
                   maxQueued: Int? = nil) -> (ProducerStateMachine, [ConnectionID]) {
     var m = ProducerStateMachine(configuration: .init(
         endpoints: (0..<endpoints).map { "node\($0):7000" }, streams: [stock], producerID: 42, authToken: "secret",
-        batchSize: batchSize, maxInFlight: maxInFlight, maxQueued: maxQueued))
+        batchSize: batchSize, maxInFlight: maxInFlight, maxQueued: maxQueued, backoff: Backoff(jitter: 0)))
     var ids: [ConnectionID] = []
     for action in m.start() {
         guard case .connect(let id) = action else { continue }
@@ -327,5 +327,22 @@ func succeeded(_ actions: [PAction]) -> [UInt64] {
     @Test func backoffDelays() {
         let b = Backoff(initial: .milliseconds(10), maximum: .milliseconds(35))
         #expect((1...4).map { b.delay(afterFailures: $0) } == [.milliseconds(10), .milliseconds(20), .milliseconds(35), .milliseconds(35)])
+        #expect(b.delay(afterFailures: 2, unit: 0) == .milliseconds(20))
+        #expect(b.delay(afterFailures: 2, unit: 0.5) == .milliseconds(18))
+        #expect(b.delay(afterFailures: 4, unit: 1) == .milliseconds(28))
+    }
+
+    @Test func reconnectDelaysAreJitteredPerProducer() {
+        func firstDelay(producer: UInt64) -> Duration? {
+            var m = ProducerStateMachine(configuration: .init(endpoints: ["a:1"], streams: [], producerID: producer))
+            _ = m.start()
+            for case .scheduleReconnect(_, let delay) in m.channelInactive(ConnectionID(endpoint: 0, serial: 1)) { return delay }
+            return nil
+        }
+        let delays = (1...8).compactMap { firstDelay(producer: $0) }
+        #expect(delays.count == 8)
+        #expect(delays.allSatisfy { $0 >= .milliseconds(40) && $0 <= .milliseconds(50) })
+        #expect(Set(delays).count > 1, "producers back off at different moments")
+        #expect(firstDelay(producer: 3) == firstDelay(producer: 3), "the same producer draws the same delays")
     }
 }
