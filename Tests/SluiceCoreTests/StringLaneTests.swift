@@ -80,4 +80,16 @@ import Testing
         #expect(cmp("é", "z") > 0)
         #expect(cmp("same", "same") == 0)
     }
+
+    @Test func copiesEveryShortLengthExactly() {
+        let source = (0..<100).map { UInt8($0 + 1) }
+        for n in 0...80 {
+            var target = [UInt8](repeating: 0, count: 100)
+            source.withUnsafeBytes { src in
+                target.withUnsafeMutableBytes { copyBytes(to: $0.baseAddress! + 3, from: src.baseAddress!, count: n) }
+            }
+            #expect(Array(target[3..<(3 + n)]) == Array(source[0..<n]), "length \(n)")
+            #expect(target[0..<3].allSatisfy { $0 == 0 } && target[(3 + n)...].allSatisfy { $0 == 0 }, "length \(n) wrote outside")
+        }
+    }
 }

@@ -12,8 +12,10 @@ import Darwin
 public struct ByteArena: @unchecked Sendable {
     @usableFromInline
     final class Storage {
-        @usableFromInline var pointer: UnsafeMutableRawPointer
-        @usableFromInline var capacity: Int
+        // Constants (growth makes a new Storage): a class's `var` would cost a dynamic
+        // exclusivity check on every access.
+        @usableFromInline let pointer: UnsafeMutableRawPointer
+        @usableFromInline let capacity: Int
 
         @usableFromInline
         init(capacity: Int) {
@@ -62,7 +64,7 @@ public struct ByteArena: @unchecked Sendable {
         let n = raw.count
         guard n > 0 else { return }
         let at = appendUninitialized(n)
-        at.copyMemory(from: raw.baseAddress!, byteCount: n)
+        copyBytes(to: at, from: raw.baseAddress!, count: n)
     }
 
     /// Empties the arena; keeps its storage when it is not shared.

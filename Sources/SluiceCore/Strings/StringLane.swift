@@ -114,7 +114,8 @@ public struct StringLane: Sendable {
 
     /// Appends rows of `source`, chosen by index (a dictionary's values by reference), with one
     /// reservation for all their bytes. Every index must be below `source.count`.
-    public mutating func append(rowsOf source: StringLane, at indices: UnsafeBufferPointer<UInt32>) {
+    @inlinable
+    public mutating func append<Index: FixedWidthInteger>(rowsOf source: StringLane, at indices: UnsafeBufferPointer<Index>) {
         let n = indices.count
         guard n > 0 else { return }
         source.withUnsafeStorage { arena, e in
@@ -133,7 +134,7 @@ public struct StringLane: Sendable {
                 for (k, i) in indices.enumerated() {
                     let r = Int(i)
                     let start = r == 0 ? 0 : e[r - 1], length = e[r] - start
-                    (destination + position).copyMemory(from: arena.baseAddress! + start, byteCount: length)
+                    copyBytes(to: destination + position, from: arena.baseAddress! + start, count: length)
                     position += length
                     newEnds[k] = position
                 }
@@ -170,18 +171,8 @@ public struct StringLane: Sendable {
 
     /// The rows at `indices`, in that order.
     public func gather(_ indices: [Int]) -> StringLane {
-        var total = 0
-        _ends.withUnsafeBufferPointer { e in
-            for i in indices { total += e[i] - (i == 0 ? 0 : e[i - 1]) }
-        }
         var out = StringLane()
-        out.reserveCapacity(rows: indices.count, bytes: total)
-        withUnsafeStorage { arena, e in
-            for i in indices {
-                let start = i == 0 ? 0 : e[i - 1]
-                out.append(validUTF8: UnsafeRawBufferPointer(rebasing: arena[start..<e[i]]))
-            }
-        }
+        indices.withUnsafeBufferPointer { out.append(rowsOf: self, at: $0) }
         return out
     }
 

@@ -61,6 +61,11 @@ case "time":
     }
 case "codec":
     try runCodec(iterations: iterations ?? 30, timed: true)
+case "partition":
+    try runPartition(iterations: iterations ?? 30, wire: false, timed: true)
+    try runPartition(iterations: iterations ?? 30, wire: true, timed: true)
+case "partition-profile":
+    try runPartition(iterations: iterations ?? 5, wire: false, timed: false)
 case "codec-profile":
     try runCodec(iterations: iterations ?? 5, timed: false)
 default:

@@ -65,3 +65,32 @@ public func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointe
     }
     return a.count - b.count
 }
+
+/// Copies `count` bytes between regions that do not overlap. Short runs (most strings) are moved
+/// with a few unaligned word loads and stores instead of a call to `memcpy`.
+@inlinable @inline(__always)
+public func copyBytes(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+    if count >= 8 {
+        if count > 64 {
+            destination.copyMemory(from: source, byteCount: count)
+            return
+        }
+        var i = 0
+        while i + 8 < count {
+            destination.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        // The last word, overlapping the one before when the count is not a multiple of 8.
+        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+    } else if count >= 4 {
+        let head = source.loadUnaligned(as: UInt32.self), tail = source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+        destination.storeBytes(of: head, as: UInt32.self)
+        destination.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+    } else if count > 0 {
+        let first = source.load(as: UInt8.self), middle = source.load(fromByteOffset: count / 2, as: UInt8.self)
+        let last = source.load(fromByteOffset: count - 1, as: UInt8.self)
+        destination.storeBytes(of: first, as: UInt8.self)
+        destination.storeBytes(of: middle, toByteOffset: count / 2, as: UInt8.self)
+        destination.storeBytes(of: last, toByteOffset: count - 1, as: UInt8.self)
+    }
+}
