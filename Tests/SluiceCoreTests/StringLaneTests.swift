@@ -93,3 +93,19 @@ import Testing
         }
     }
 }
+
+@Suite struct ByteHashTests {
+    /// Keys that differ only in their last bytes (tenant names) must still spread over a small
+    /// table's low bits, or open addressing degrades into long probe chains.
+    @Test func lowBitsSpreadKeysThatDifferAtTheEnd() {
+        var buckets = Set<UInt64>()
+        for t in 0..<50 {
+            let key = t < 10 ? "tenant0\(t).com" : "tenant\(t).com"
+            buckets.insert(withUTF8Bytes(key) { hashBytes($0) } & 127)
+        }
+        #expect(buckets.count >= 30, "50 keys over 128 buckets hit only \(buckets.count)")
+        var short = Set<UInt64>()
+        for t in 0..<50 { short.insert(withUTF8Bytes("tenant\(t < 10 ? "0" : "")\(t)") { hashBytes($0) } & 127) }
+        #expect(short.count >= 30)
+    }
+}

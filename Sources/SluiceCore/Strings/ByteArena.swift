@@ -42,8 +42,11 @@ public struct ByteArena: @unchecked Sendable {
     }
 
     public mutating func reserveCapacity(_ n: Int) {
-        if n > capacity || (storage != nil && !isKnownUniquelyReferenced(&storage)) {
-            reallocate(max(n, capacity))
+        if n > capacity {
+            // Geometric once there is content, so repeated reservations stay linear overall.
+            reallocate(_count > 0 ? max(n, 2 * capacity) : n)
+        } else if storage != nil && !isKnownUniquelyReferenced(&storage) {
+            reallocate(capacity)
         }
     }
 

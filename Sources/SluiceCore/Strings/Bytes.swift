@@ -12,32 +12,37 @@ import Darwin
 /// the same across versions.
 @inlinable
 public func hashBytes(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    @inline(__always) func mix(_ x: UInt64) -> UInt64 {
-        let m = x &* 0xBF58_476D_1CE4_E5B9
-        return m ^ (m >> 29)
+    @inline(__always) func combine(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        let m = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+        return m ^ (m >> 32)
     }
     let n = bytes.count
-    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
-    guard n > 0, let p = bytes.baseAddress else { return h }
-    if n >= 8 {
-        var i = 0
-        while i + 8 < n {
-            h = mix(h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i += 8
+    var h: UInt64 = 0x2545_F491_4F6C_DD1D ^ UInt64(truncatingIfNeeded: n)
+    if n > 0, let p = bytes.baseAddress {
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                h = combine(h, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                i += 8
+            }
+            // The last eight bytes, overlapping the previous word when the length is not a multiple of 8.
+            h = combine(h, p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+        } else if n >= 4 {
+            h = combine(h, UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) << 32
+                | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)))
+        } else {
+            h = combine(h, UInt64(p.load(fromByteOffset: 0, as: UInt8.self)) << 16
+                | UInt64(p.load(fromByteOffset: n / 2, as: UInt8.self)) << 8
+                | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)))
         }
-        // The last eight bytes, overlapping the previous word when the length is not a multiple of 8.
-        h = mix(h ^ p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
-    } else if n >= 4 {
-        let tail = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) << 32
-            | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
-        h = mix(h ^ tail)
-    } else {
-        let tail = UInt64(p.load(fromByteOffset: 0, as: UInt8.self)) << 16
-            | UInt64(p.load(fromByteOffset: n / 2, as: UInt8.self)) << 8
-            | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self))
-        h = mix(h ^ tail)
     }
-    return h ^ (h >> 32)
+    // A full avalanche (MurmurHash3's finaliser), so that low bits and high bits both depend on
+    // every input byte: tables index with either.
+    h ^= h >> 33
+    h &*= 0xFF51_AFD7_ED55_8CCD
+    h ^= h >> 33
+    h &*= 0xC4CE_B9FE_1A85_EC53
+    return h ^ (h >> 33)
 }
 
 /// Calls `body` with a string's UTF-8 bytes, without copying a native string.

@@ -72,7 +72,7 @@ public struct StringLane: Sendable {
     public mutating func append(validUTF8 raw: UnsafeRawBufferPointer, rowLengths: [Int]) {
         var end = _bytes.count
         _bytes.append(raw)
-        _ends.reserveCapacity(_ends.count + rowLengths.count)
+        reserveEnds(rowLengths.count)
         for length in rowLengths {
             end += length
             _ends.append(end)
@@ -106,7 +106,7 @@ public struct StringLane: Sendable {
         let from = other.start(of: rows.lowerBound), to = other._ends[rows.upperBound - 1]
         let shift = _bytes.count - from
         other._bytes.withUnsafeBytes { _bytes.append(UnsafeRawBufferPointer(rebasing: $0[from..<to])) }
-        _ends.reserveCapacity(_ends.count + rows.count)
+        reserveEnds(rows.count)
         other._ends.withUnsafeBufferPointer { src in
             for row in rows { _ends.append(src[row] &+ shift) }
         }
@@ -141,6 +141,14 @@ public struct StringLane: Sendable {
                 _ends.append(contentsOf: UnsafeBufferPointer(newEnds))
             }
         }
+    }
+
+    /// Room for `extra` more rows, growing geometrically: reserving an exact size on every
+    /// append would copy the whole array each time (quadratic in a window that keeps appending).
+    @usableFromInline
+    mutating func reserveEnds(_ extra: Int) {
+        let needed = _ends.count + extra
+        if needed > _ends.capacity { _ends.reserveCapacity(Swift.max(needed, 2 * _ends.capacity)) }
     }
 
     /// Drops the first `n` rows.

@@ -33,15 +33,30 @@ final class GroupKeyIndex: Snapshottable {
             case .string:
                 var table = stringIDs
                 stringIDs = StringKeyTable()
-                c.strings.withUnsafeStorage { arena, ends in
-                    for i in 0..<rows where kinds[i] != .reset {
-                        let bytes = UnsafeRawBufferPointer(rebasing: arena[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
-                        let next = Int32(keys.count)
-                        let id = table.id(bytes, orInsert: next)
-                        if id == next { keys.append([.string(String(decoding: bytes, as: UTF8.self))]) }
-                        out[i] = id
+                var nextID = Int32(keys.count)
+                var newKeyRows: [Int] = []
+                // Raw buffers and locals only: this loop runs once per row.
+                out.withUnsafeMutableBufferPointer { out in
+                    kinds.withUnsafeBufferPointer { kinds in
+                        c.strings.withUnsafeStorage { arena, ends in
+                            let base = arena.baseAddress
+                            var start = 0
+                            for i in 0..<rows {
+                                let end = ends[i]
+                                defer { start = end }
+                                guard kinds[i] != .reset else { continue }
+                                let bytes = UnsafeRawBufferPointer(start: base.map { $0 + start }, count: end - start)
+                                let id = table.id(bytes, orInsert: nextID)
+                                if id == nextID {
+                                    newKeyRows.append(i)
+                                    nextID += 1
+                                }
+                                out[i] = id
+                            }
+                        }
                     }
                 }
+                for row in newKeyRows { keys.append([.string(c.string(at: row))]) }
                 stringIDs = table
                 return out
             default: break
