@@ -12,6 +12,8 @@ extension Parser {
 
     /// `@name`, `@app:name('x')`, `@sink(type='http', @map(type='json'))`. The name keeps its written case.
     mutating func parseAnnotation() throws(Diagnostic) -> Annotation {
+        try enterNested()
+        defer { leaveNested() }
         let begin = start
         advance() // @
         var name = try parseName("an annotation name after '@'").name

@@ -4,7 +4,9 @@ import SluiceCore
 // Equality sits below the relational operators, as in Siddhi, so `a < b == c < d` compares two booleans.
 extension Parser {
     mutating func parseExpression() throws(Diagnostic) -> Expression {
-        try parseOr()
+        try enterNested()
+        defer { leaveNested() }
+        return try parseOr()
     }
 
     mutating func parseExpressionList() throws(Diagnostic) -> [Expression] {

@@ -76,6 +76,8 @@ extension Parser {
 
     private mutating func parseUnaryState(_ context: inout StateParseContext) throws(Diagnostic) -> StateElement {
         if at(.leftParen) {
+            try enterNested()
+            defer { leaveNested() }
             let open = advance()
             let inner = try parseStateChain(&context)
             try expect(.rightParen, "')' to close the '(' at \(open.range.start)")

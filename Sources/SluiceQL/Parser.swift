@@ -31,9 +31,23 @@ struct Parser {
     let tokens: [Token]
     var index = 0
 
+    /// Parenthesised expressions, pattern groups and nested annotations recurse; bounding the depth
+    /// keeps a hostile or broken app from overflowing the stack (no real app comes near it).
+    static let maxNesting = 64
+    var nesting = 0
+
     init(_ source: String) throws(Diagnostic) {
         tokens = try Lexer.tokenize(source)
     }
+
+    mutating func enterNested() throws(Diagnostic) {
+        nesting += 1
+        if nesting > Self.maxNesting {
+            throw Diagnostic("nested more than \(Self.maxNesting) levels deep", at: token.range)
+        }
+    }
+
+    mutating func leaveNested() { nesting -= 1 }
 
     // MARK: Token access
 

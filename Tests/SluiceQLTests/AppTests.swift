@@ -328,7 +328,7 @@ struct RangeWalker {
     }
 
     @Test func deepNesting() throws {
-        let depth = 200
+        let depth = Parser.maxNesting - 1
         let source = String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth)
         #expect(try SiddhiParser.parseExpression(source).kind == .constant(.int(1)))
         let long = (0..<2000).map { "a\($0)" }.joined(separator: " + ")

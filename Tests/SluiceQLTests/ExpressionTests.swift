@@ -220,3 +220,25 @@ import Testing
         #expect(expressionError("a is 5")?.message == "unexpected '5' — expected 'null' after 'is'")
     }
 }
+
+@Suite struct NestingLimitTests {
+    @Test func deepNestingIsADiagnosticNotAStackOverflow() {
+        let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
+        #expect(throws: Diagnostic.self) { try SiddhiParser.parseExpression(deep) }
+        let app = "define stream S (a int);\nfrom S[" + deep + " > 0] select a insert into O;"
+        do {
+            _ = try SiddhiParser.parse(app)
+            Issue.record("a 10,000-level expression parsed")
+        } catch {
+            #expect(error.message.contains("nested more than 64 levels"))
+            #expect(error.range.start.line == 2)
+        }
+        let annotations = String(repeating: "@a(", count: 500) + String(repeating: ")", count: 500)
+        #expect(throws: Diagnostic.self) { try SiddhiParser.parse(annotations + "\ndefine stream S (a int);") }
+    }
+
+    @Test func ordinaryNestingStillParses() {
+        let sixty = String(repeating: "(", count: 60) + "a + 1" + String(repeating: ")", count: 60)
+        #expect(expr(sixty) == "(+ a 1)")
+    }
+}
