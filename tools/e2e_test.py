@@ -56,6 +56,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", required=True)
     ap.add_argument("--count", type=int, default=100_000)
+    ap.add_argument("--timeout", type=int, default=300, help="seconds the subscriber waits for its outputs")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sluice-e2e-")
     events = os.path.join(work, "events.jsonl")
@@ -74,15 +75,20 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        # The subscriber writes to a file, not a pipe: nobody reads a pipe while `send` runs, and a
+        # full pipe would stall the subscriber until the node drops it as too slow.
+        sub_out = open(os.path.join(work, "subscriber.jsonl"), "w+")
+        sub_err = open(os.path.join(work, "subscriber.log"), "w")
         sub = subprocess.Popen([args.engine, "subscribe", "--to", "127.0.0.1:%d" % port, "--stream", "TenantStats",
-                                "--count", str(len(expected)), "--timeout", "300", "--credit", "4096"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                "--count", str(len(expected)), "--timeout", str(args.timeout), "--credit", "4096"],
+                               stdout=sub_out, stderr=sub_err, text=True)
         time.sleep(0.5)
         sent = subprocess.run([args.engine, "send", "--to", "127.0.0.1:%d" % port, "--stream", "Request",
                                "--events", events, "--schema", SCHEMA], capture_output=True, text=True)
         print("send:", sent.stdout.strip().splitlines()[-1] if sent.stdout.strip() else sent.stderr.strip()[-300:])
-        got_text, _ = sub.communicate(timeout=300)
-        got = rows(got_text)
+        sub.wait(timeout=args.timeout + 30)
+        sub_out.seek(0)
+        got = rows(sub_out.read())
         print("outputs: expected %d, received %d" % (len(expected), len(got)))
         if sent.returncode != 0:
             failures.append("sluice send failed")
