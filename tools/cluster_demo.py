@@ -62,8 +62,9 @@ def main():
 
     def interrupted(signum, _frame):
         raise KeyboardInterrupt("signal %d" % signum)
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    # SIGINT too: Python leaves it ignored when started in the background by a shell.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
 
     print("== sluice cluster up %s" % os.path.relpath(topology))
     try:
@@ -171,6 +172,9 @@ def main():
         print("\ninterrupted")
         return 130
     finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         for proc in children:
             if proc.poll() is None:
                 proc.kill()
