@@ -22,6 +22,7 @@ import argparse
 import collections
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -470,7 +471,11 @@ def main():
                 t.check(False, "%s: %s" % (name, e))
     for f in t.failures:
         print("FAIL", f)
-    print("tiers: %d passed, %d failed (logs in %s)" % (t.passed, len(t.failures), work))
+    if t.failures:
+        print("tiers: %d passed, %d failed (logs in %s)" % (t.passed, len(t.failures), work))
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        print("tiers: %d passed, 0 failed" % t.passed)
     return 1 if t.failures else 0
 
 
