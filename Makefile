@@ -17,7 +17,8 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product sluice
 
-# Runs the bundled API-analytics app (the seed's workload) over its bundled events.
+# Runs the bundled API-analytics app (the seed's workload) over its bundled events, then the seed
+# topology as a local cluster of 8 processes (tools/cluster_demo.py; it stops them on exit or Ctrl-C).
 demo: build
 	@echo "== sluice check examples/api-analytics/app.siddhi"
 	@$(SLUICE_BIN) check examples/api-analytics/app.siddhi
@@ -28,6 +29,8 @@ demo: build
 	@$(SLUICE_BIN) check examples/seed-request/app.siddhi || true
 	@echo "== without them (examples/seed-request/app-fixed.siddhi) it checks clean:"
 	@$(SLUICE_BIN) check examples/seed-request/app-fixed.siddhi
+	@echo "== the seed topology: 2 stateless → 2 partitioners → groups g1, g2, for 30 s"
+	@python3 tools/cluster_demo.py --engine $(SLUICE_BIN) --topology examples/seed-topology/topology.yaml
 
 # `swift test` builds only what the tests need; `swift build --build-tests` would also build every
 # executable of every dependency (swift-protobuf's protoc and abseil among them).
@@ -41,11 +44,13 @@ conformance: build-debug
 	python3 tools/conformance_gate.py --engine $(SLUICE_TEST_BIN) --shared $(SHARED)
 
 # Across processes: SDK producer → node → subscriber equals `sluice run`; a node killed with
-# SIGKILL mid-run loses no acknowledged event; and `sluice cluster up/status/down` on a small topology.
+# SIGKILL mid-run loses no acknowledged event; `sluice cluster up/status/down` on a small topology;
+# the three tiers against `sluice run`, and a partitioned destination killed and restarted.
 network: build-debug
 	python3 tools/e2e_test.py --engine $(SLUICE_TEST_BIN)
 	python3 tools/failover_test.py --engine $(SLUICE_TEST_BIN) --rate 40000 --count 100000
 	python3 tools/cluster_test.py --engine $(SLUICE_TEST_BIN)
+	python3 tools/tiers_test.py --engine $(SLUICE_TEST_BIN)
 
 test: unit conformance network
 

@@ -2,6 +2,7 @@ import Atomics
 import Dispatch
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SluiceCore
 import SluiceRuntime
 import SluiceTransport
@@ -50,6 +51,9 @@ final class EngineLoop: @unchecked Sendable {
     let eventsIn = ManagedAtomic<Int>(0)
     let eventsOut = ManagedAtomic<Int>(0)
     let batchesIn = ManagedAtomic<Int>(0)
+    /// Outputs attached per stream (subscribers and sinks): lets a test know a subscription is live
+    /// before it sends, instead of sleeping.
+    let subscriptions = NIOLockedValueBox<[String: Int]>([:])
     /// Commands (batches, ticks) taken from the network but not yet applied.
     var backlog: Int { ring.backlog }
 
@@ -123,12 +127,19 @@ final class EngineLoop: @unchecked Sendable {
         case .subscribe(let stream, let subscriber):
             installCallback(stream)
             subscribers[stream, default: []].append(subscriber)
+            publishSubscriptions()
         case .unsubscribe(let stream, let id):
             subscribers[stream]?.removeAll { $0.id == id }
+            publishSubscriptions()
         case .stop:
             return false
         }
         return true
+    }
+
+    private func publishSubscriptions() {
+        let counts = subscribers.compactMapValues { $0.isEmpty ? nil : $0.count }
+        subscriptions.withLockedValue { $0 = counts }
     }
 
     private func installCallback(_ stream: String) {

@@ -213,7 +213,8 @@ public final class Node: Service, @unchecked Sendable {
                    eventsIn: engine.eventsIn.load(ordering: .relaxed), eventsOut: engine.eventsOut.load(ordering: .relaxed),
                    batchesIn: engine.batchesIn.load(ordering: .relaxed),
                    connections: openConnections.load(ordering: .relaxed),
-                   listeningPort: boundPort.load(ordering: .acquiring), backlog: engine.backlog)
+                   listeningPort: boundPort.load(ordering: .acquiring), backlog: engine.backlog,
+                   subscriptions: engine.subscriptions.withLockedValue { $0 })
     }
 
     let openConnections = ManagedAtomic<Int>(0)
@@ -235,6 +236,8 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var listeningPort: Int
     /// Commands waiting for the engine: how far it lags what the network has handed it.
     public var backlog: Int
+    /// Outputs attached per output stream: subscribers and this node's own sinks.
+    public var subscriptions: [String: Int]
     public var isListening: Bool { listeningPort != 0 }
 }
 

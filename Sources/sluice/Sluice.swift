@@ -9,7 +9,7 @@ struct Sluice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A stream-processing engine for Siddhi apps.",
-        subcommands: [Run.self, Check.self, NodeCommand.self, Send.self, Subscribe.self, ClusterCommand.self,
+        subcommands: [Run.self, Check.self, NodeCommand.self, Send.self, Generate.self, Subscribe.self, ClusterCommand.self,
                       StatusCommand.self]
     )
 }

@@ -67,5 +67,6 @@ import Testing
         let node = try #require((object["nodes"] as? [[String: Any]])?.first)
         #expect(node["eventsInPerSecond"] as? Double == 1234 && node["health"] as? String == "ok")
         #expect(node["term"] is NSNull && node["group"] is NSNull)
+        #expect(node["eventsIn"] as? Int == 1234 && node["eventsOut"] as? Int == 5)
     }
 }

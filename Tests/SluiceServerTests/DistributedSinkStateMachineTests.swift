@@ -132,15 +132,53 @@ struct DistributedSinkStateMachineTests {
         }
     }
 
-    @Test func roundRobinSkipsADownDestination() {
+    /// Round-robin's destinations are interchangeable: a dead one's events must not wait for it.
+    @Test func roundRobinReroutesADownDestinationsEventsAndProbesItAfterItsBackoff() {
         var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1]))
         let actions = Self.accepted(m.offer(Self.batch(["e0", "e1"]), now: .zero))
         let toOne = Self.chunk(actions, to: 1)!
         _ = m.sendSucceeded(destination: 0, chunk: Self.chunk(actions, to: 0)!.id, now: .zero)
-        _ = m.sendFailed(destination: 1, chunk: toOne.id, retryable: true, reason: "down", now: .zero)
-        let next = Self.accepted(m.offer(Self.batch(["e2", "e3", "e4"]), now: .milliseconds(1)))
-        #expect(Self.sends(next).map { $0.destination } == [0])
-        #expect(Self.sends(next).first?.rows == ["e2", "e3", "e4"])
+        let failed = m.sendFailed(destination: 1, chunk: toOne.id, retryable: true, reason: "down", now: .zero)
+        #expect(Self.sends(failed).map(\.destination) == [0] && Self.sends(failed).first?.rows == ["e1"])
+        #expect(failed.contains(.retry(destination: 1, at: .milliseconds(50))))
+        #expect(m.destinations[1].queue.isEmpty && m.destinations[1].isDown)
+        _ = m.sendSucceeded(destination: 0, chunk: toOne.id, now: .milliseconds(1))
+
+        // While it backs off, new events skip it.
+        let next = Self.accepted(m.offer(Self.batch(["e2", "e3", "e4"]), now: .milliseconds(2)))
+        #expect(Self.sends(next).map(\.destination) == [0] && Self.sends(next).first?.rows == ["e2", "e3", "e4"])
+        _ = m.sendSucceeded(destination: 0, chunk: Self.chunk(next, to: 0)!.id, now: .milliseconds(3))
+        #expect(m.retryDue(destination: 1, now: .milliseconds(50)).isEmpty)
+
+        // After its backoff a chunk probes it; once it answers it takes its share again.
+        let probe = Self.accepted(m.offer(Self.batch(["e5", "e6"]), now: .milliseconds(60)))
+        #expect(Set(Self.sends(probe).map(\.destination)) == [0, 1])
+        _ = m.sendSucceeded(destination: 1, chunk: Self.chunk(probe, to: 1)!.id, now: .milliseconds(61))
+        #expect(!m.destinations[1].isDown)
+        #expect(m.pendingEvents == 1)
+    }
+
+    @Test func roundRobinHoldsEverythingWhileEveryDestinationIsDown() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1]))
+        let actions = Self.accepted(m.offer(Self.batch(["e0", "e1"]), now: .zero))
+        // Destination 1 is still up (sending): 0's chunk queues behind its own.
+        let first = m.sendFailed(destination: 0, chunk: Self.chunk(actions, to: 0)!.id, retryable: true, reason: "down", now: .zero)
+        #expect(Self.sends(first).isEmpty && m.destinations[1].queue.count == 2)
+        // Now 1 fails too, with nowhere to go: it holds both and retries.
+        let second = m.sendFailed(destination: 1, chunk: Self.chunk(actions, to: 1)!.id, retryable: true, reason: "down", now: .zero)
+        #expect(second == [.retry(destination: 1, at: .milliseconds(50))])
+        #expect(m.destinations[1].queue.map { $0.batch.columns[0].string(at: 0) } == ["e1", "e0"] && m.pendingEvents == 2)
+        #expect(Self.sends(m.retryDue(destination: 1, now: .milliseconds(50))).first?.rows == ["e1"])
+    }
+
+    /// With WAIT, an engine waiting on a down destination's full buffer resumes once its events moved on.
+    @Test func roundRobinRerouteResumesAWaitingEngine() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1], bufferLimit: 2))
+        let actions = Self.accepted(m.offer(Self.batch(["e0", "e1", "e2", "e3"]), now: .zero))
+        _ = m.sendSucceeded(destination: 0, chunk: Self.chunk(actions, to: 0)!.id, now: .zero)
+        #expect(m.offer(Self.batch(["e4", "e5", "e6", "e7"]), now: .zero) == .full(destination: 1))
+        let failed = m.sendFailed(destination: 1, chunk: Self.chunk(actions, to: 1)!.id, retryable: true, reason: "down", now: .zero)
+        #expect(failed.contains(.resumeEngine) && Self.sends(failed).first?.rows == ["e1", "e3"])
     }
 
     @Test func broadcastSendsEverywhereAndACaughtUpDestinationGetsItAll() {

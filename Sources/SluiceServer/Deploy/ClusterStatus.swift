@@ -67,9 +67,13 @@ public enum ClusterStatus {
         public var health: String
         public var admin: String
         public var listen: String?
+        /// The counters at the second sample: totals for scripts that report progress.
+        public var eventsIn: Int? = nil
+        public var eventsOut: Int? = nil
 
         enum Keys: String, CodingKey {
-            case node, tier, group, role, term, leader, eventsInPerSecond, eventsOutPerSecond, lag, health, admin, listen
+            case node, tier, group, role, term, leader, eventsInPerSecond, eventsOutPerSecond, lag, health, admin, listen,
+                 eventsIn, eventsOut
         }
 
         /// Every key always, null when unknown, so scripts need not test for presence.
@@ -87,6 +91,8 @@ public enum ClusterStatus {
             try c.encode(health, forKey: .health)
             try c.encode(admin, forKey: .admin)
             try c.encode(listen, forKey: .listen)
+            try c.encode(eventsIn, forKey: .eventsIn)
+            try c.encode(eventsOut, forKey: .eventsOut)
         }
     }
 
@@ -122,7 +128,8 @@ public enum ClusterStatus {
                        tier: report?.tier ?? target.tier, group: report?.group ?? target.group, role: report?.role,
                        term: report?.term, leader: nil, eventsInPerSecond: rate(\.eventsIn),
                        eventsOutPerSecond: rate(\.eventsOut), lag: report?.backlog, health: after.health,
-                       admin: target.admin.description, listen: report?.listen)
+                       admin: target.admin.description, listen: report?.listen, eventsIn: report?.eventsIn,
+                       eventsOut: report?.eventsOut)
         }
         var groupLeaders: [String: String] = [:]
         for row in rows {

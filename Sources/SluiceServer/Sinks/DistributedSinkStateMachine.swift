@@ -95,7 +95,7 @@ struct DistributedSinkStateMachine: Sendable {
     /// and all is taken, or nothing is.
     mutating func offer(_ batch: EventBatch, now: Duration) -> OfferResult {
         var router = self.router
-        let live = destinations.indices.filter { !destinations[$0].isDown }
+        let live = destinations.indices.filter { usableForRoundRobin($0, now: now) }
         let rows = router.route(batch, live: live)
         if configuration.onError == .wait {
             for d in rows.indices where !rows[d].isEmpty && !hasRoom(d, for: rows[d].count) {
@@ -162,6 +162,14 @@ struct DistributedSinkStateMachine: Sendable {
         }
         destinations[d].membersFailedThisRound = 0
         destinations[d].failures += 1
+        let at = now + backoff(failures: destinations[d].failures)
+        if case .roundRobin = configuration.strategy, reroute(from: d, now: now, into: &actions) {
+            // Its events went on to the live destinations; the retry timer only ends its backoff.
+            destinations[d].attempts = 0
+            destinations[d].retryAt = at
+            actions.append(.retry(destination: d, at: at))
+            return actions
+        }
         destinations[d].attempts += 1
         if configuration.onError != .wait && destinations[d].attempts >= configuration.attempts {
             removeHead(d)
@@ -169,7 +177,6 @@ struct DistributedSinkStateMachine: Sendable {
             giveUp(head, destination: d, reason: "\(reason) (after \(configuration.attempts) attempts)", into: &actions)
             resumeIfWaiting(into: &actions)
         }
-        let at = now + backoff(failures: destinations[d].failures)
         destinations[d].retryAt = at
         actions.append(.retry(destination: d, at: at))
         return actions
@@ -185,6 +192,34 @@ struct DistributedSinkStateMachine: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Round-robin gives events to destinations that are up and, once its backoff has passed, to a
+    /// down one that holds nothing: that chunk probes whether it is back (else it is rerouted).
+    func usableForRoundRobin(_ d: Int, now: Duration) -> Bool {
+        let destination = destinations[d]
+        guard destination.isDown else { return true }
+        return destination.queue.isEmpty && !destination.sending && destination.retryAt.map { now >= $0 } ?? true
+    }
+
+    /// Round-robin's destinations are interchangeable: a down one's chunks (the failed head
+    /// included) go on to those that are up, instead of waiting for it, perhaps for ever. The
+    /// head may have been applied before its acknowledgement was lost: at least once, as ever.
+    /// False when no other destination is up.
+    private mutating func reroute(from d: Int, now: Duration, into actions: inout [Action]) -> Bool {
+        let targets = destinations.indices.filter { $0 != d && !destinations[$0].isDown }
+        guard !targets.isEmpty else { return false }
+        for (i, chunk) in destinations[d].queue.enumerated() {
+            let t = targets[i % targets.count]
+            destinations[t].queue.append(chunk)
+            destinations[t].queuedEvents += chunk.count
+        }
+        destinations[d].queue.removeAll()
+        destinations[d].queuedEvents = 0
+        for t in targets { pump(t, now: now, into: &actions) }
+        // A waiting engine counted on this buffer draining: it did.
+        resumeIfWaiting(into: &actions)
+        return true
+    }
 
     func hasRoom(_ d: Int, for count: Int) -> Bool {
         let queued = destinations[d].queuedEvents
