@@ -221,7 +221,14 @@ public struct GroupMember: Sendable {
 
     /// Actions wait while the disk is behind the state they depend on; persisting and stepping
     /// down go out at once.
-    private mutating func release(_ actions: [Action]) -> [Action] {
+    private mutating func release(_ input: [Action]) -> [Action] {
+        // One event may change the term and then the vote: only the last state needs writing.
+        var actions = input
+        if let last = actions.lastIndex(where: { if case .persist = $0 { true } else { false } }) {
+            actions = actions.enumerated().filter { i, a in
+                if case .persist = a { i == last } else { true }
+            }.map(\.element)
+        }
         guard durable != persistent else { return actions }
         var now: [Action] = []
         for action in actions {

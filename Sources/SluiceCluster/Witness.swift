@@ -98,7 +98,14 @@ public struct Witness: Sendable {
         out.append(.persist(state))
     }
 
-    private mutating func release(_ actions: [Action]) -> [Action] {
+    private mutating func release(_ input: [Action]) -> [Action] {
+        // Adopting a term and voting in it is one write.
+        var actions = input
+        if let last = actions.lastIndex(where: { if case .persist = $0 { true } else { false } }) {
+            actions = actions.enumerated().filter { i, a in
+                if case .persist = a { i == last } else { true }
+            }.map(\.element)
+        }
         guard durable != state else { return actions }
         var now: [Action] = []
         for action in actions {
