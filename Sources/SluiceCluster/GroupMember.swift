@@ -224,7 +224,7 @@ public struct GroupMember: Sendable {
     private mutating func release(_ input: [Action]) -> [Action] {
         // One event may change the term and then the vote: only the last state needs writing.
         var actions = input
-        if let last = actions.lastIndex(where: { if case .persist = $0 { true } else { false } }) {
+        if actions.count > 1, let last = actions.lastIndex(where: { if case .persist = $0 { true } else { false } }) {
             actions = actions.enumerated().filter { i, a in
                 if case .persist = a { i == last } else { true }
             }.map(\.element)

@@ -55,8 +55,8 @@ import Testing
         var m = GroupMember(configuration: config(), now: .zero, seed: 1)
         _ = m.tick(now: ms(500))
         _ = m.received(.voteResponse(VoteResponse(term: 0, voter: "w", granted: false, isPreVote: true)), from: "w", now: ms(501))
-        // A real vote is no pre-vote.
-        _ = m.received(.voteResponse(VoteResponse(term: 1, voter: "b", granted: true, isPreVote: false)), from: "b", now: ms(501))
+        // A pre-vote for another round's term does not count either.
+        _ = m.received(.voteResponse(VoteResponse(term: 3, voter: "b", granted: true, isPreVote: true)), from: "b", now: ms(501))
         #expect(m.role == .preCandidate(term: 1, grants: ["a"]))
     }
 
