@@ -40,14 +40,20 @@ public struct AppendRequest: Sendable, Hashable {
     public var leaderCommit: UInt64
     /// The highest output sequence known delivered downstream; a new leader resends after it.
     public var deliveredOutput: UInt64
+    /// The follower incarnation the leader has heard from (nil: none yet). A restarted follower
+    /// trusts `leaderCommit` only once the leader knows it restarted, so that the commit index
+    /// covers whatever its previous incarnation helped commit.
+    public var followerIncarnation: UInt64?
 
-    public init(term: Term, leader: NodeID, prev: LogPosition, entries: [LogEntry], leaderCommit: UInt64, deliveredOutput: UInt64) {
+    public init(term: Term, leader: NodeID, prev: LogPosition, entries: [LogEntry], leaderCommit: UInt64, deliveredOutput: UInt64,
+                followerIncarnation: UInt64? = nil) {
         self.term = term
         self.leader = leader
         self.prev = prev
         self.entries = entries
         self.leaderCommit = leaderCommit
         self.deliveredOutput = deliveredOutput
+        self.followerIncarnation = followerIncarnation
     }
 }
 

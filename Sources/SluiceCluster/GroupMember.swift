@@ -27,8 +27,8 @@
 /// acknowledged. The trade-off is described in docs/ha.md.
 ///
 /// Restarts. The log lives in memory. A node restarted with a term on disk has lost the entries
-/// it once confirmed, so it neither votes nor campaigns (`logIntact` false) until a leader has
-/// brought it up to date with a snapshot and the log tail.
+/// it once confirmed, so it neither votes nor campaigns (`logIntact` false) until a leader that
+/// knows of the restart and has committed in its own term has brought it up to date.
 public struct GroupMember: Sendable {
     public enum Role: Sendable, Hashable {
         case follower(leader: NodeID?)
@@ -472,7 +472,12 @@ public struct GroupMember: Sendable {
         heardFromLeader(append.leader, now: now, into: &out)
         let outcome = FollowerReplication.receive(append, log: &log, commitIndex: commitIndex)
         if outcome.success, outcome.commitIndex > commitIndex { applyThrough(outcome.commitIndex, into: &out) }
-        if outcome.success, !logIntact, outcome.matchIndex >= append.leaderCommit { logIntact = true }
+        if outcome.success, !logIntact, append.followerIncarnation == incarnation, outcome.matchIndex >= append.leaderCommit,
+           log.term(at: append.leaderCommit) == append.term {
+            // The leader knows this incarnation and has committed in its own term, so its commit
+            // index covers every entry ever committed, and this log now holds them all.
+            logIntact = true
+        }
         followOutputs(append.deliveredOutput, into: &out)
         log.trim(through: commitIndex)
         out.append(appendResponse(success: outcome.success, match: outcome.matchIndex))
@@ -485,8 +490,8 @@ public struct GroupMember: Sendable {
         }
         heardFromLeader(snapshot.leader, now: now, into: &out)
         if FollowerReplication.receive(snapshot, log: &log, appliedIndex: commitIndex) == .install {
+            // Voting again waits for the first append after it (see `appendReceived`).
             commitIndex = snapshot.lastIncluded.index
-            logIntact = true
             out.append(.restoreSnapshot(snapshot.data, through: snapshot.lastIncluded))
         }
         followOutputs(snapshot.deliveredOutput, into: &out)

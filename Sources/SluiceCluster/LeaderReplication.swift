@@ -160,7 +160,7 @@ public struct LeaderReplication: Sendable, Hashable {
         let prev = LogPosition(term: log.term(at: prevIndex) ?? 0, index: prevIndex)
         followerNext += UInt64(entries.count)
         return .append(AppendRequest(term: term, leader: configuration.selfID, prev: prev, entries: entries,
-                                     leaderCommit: commit, deliveredOutput: deliveredOutput))
+                                     leaderCommit: commit, deliveredOutput: deliveredOutput, followerIncarnation: followerIncarnation))
     }
 
     mutating func snapshotCaptured(_ data: [UInt8], position: LogPosition) {

@@ -163,15 +163,23 @@ import Testing
         #expect(appendResponses(actions).map(\.success) == [false])
     }
 
-    @Test func aSnapshotRestoresTheEngineAndRestoresTheRightToVote() {
+    @Test func aSnapshotThenAnAppendFromALeaderThatKnowsTheRestartRestoreTheRightToVote() {
         var m = GroupMember(configuration: config("b", peer: "a"), persisted: PersistentState(term: 1), incarnation: 1, now: .zero, seed: 1)
         #expect(!m.logIntact)
         let snap = ClusterMessage.snapshot(SnapshotRequest(term: 1, leader: "a", lastIncluded: LogPosition(term: 1, index: 40), data: [9], deliveredOutput: 3))
         let actions = m.received(snap, from: "a", now: ms(5))
         #expect(actions.contains(.restoreSnapshot([9], through: LogPosition(term: 1, index: 40))))
         #expect(appendResponses(actions).first?.matchIndex == 40)
-        #expect(m.logIntact)
         #expect(m.commitIndex == 40)
+        #expect(!m.logIntact)
+        let tail = [LogEntry(index: 41, term: 1, record: .tick(millis: 5))]
+        // An append sent before the leader heard of the restart may carry a stale commit index.
+        _ = m.received(.append(AppendRequest(term: 1, leader: "a", prev: LogPosition(term: 1, index: 40), entries: tail,
+                                             leaderCommit: 41, deliveredOutput: 3, followerIncarnation: 0)), from: "a", now: ms(6))
+        #expect(!m.logIntact)
+        _ = m.received(.append(AppendRequest(term: 1, leader: "a", prev: LogPosition(term: 1, index: 40), entries: tail,
+                                             leaderCommit: 41, deliveredOutput: 3, followerIncarnation: 1)), from: "a", now: ms(7))
+        #expect(m.logIntact)
     }
 
     @Test func aStaleSnapshotDoesNotThrowAwayEntries() {
