@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SluiceTransport", targets: ["SluiceTransport"]),
         .library(name: "SluiceServer", targets: ["SluiceServer"]),
         .library(name: "SluiceClient", targets: ["SluiceClient"]),
+        .library(name: "SluiceCluster", targets: ["SluiceCluster"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -75,6 +76,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The HA group's protocol as pure state machines (no I/O, no NIO channels); the node wires it.
+        .target(
+            name: "SluiceCluster",
+            dependencies: [
+                "SluiceCore",
+                "SluiceWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         // The SDK: it must not import the runtime or the compiler.
         .target(
             name: "SluiceClient",
@@ -127,6 +137,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "SluiceClusterTests", dependencies: ["SluiceCluster", "SluiceWire"]),
         .testTarget(
             name: "SluiceServerTests",
             dependencies: ["SluiceServer", "SluiceClient", "SluiceRuntime", "SluiceWire", "SluiceTransport"]
