@@ -1,3 +1,4 @@
+import SluiceCore
 import SluiceTransport
 import SluiceWire
 
@@ -381,7 +382,7 @@ public struct ProducerStateMachine: Sendable {
         } else {
             failures = max(1, failures)
             links[e] = .backingOff(failures: failures)
-            let unit = Double(jitterSource.next() >> 11) / Double(1 << 53)
+            let unit = jitterSource.unit()
             actions.append(.scheduleReconnect(endpoint: e, after: configuration.backoff.delay(afterFailures: failures, unit: unit)))
         }
         failReadyWaitersIfHopeless(into: &actions)

@@ -33,7 +33,7 @@ public struct NodeConfigFile: Sendable, Hashable {
         public var heartbeatInterval: Duration
         public var heartbeatMaxRetry: Int
 
-        public static let defaultHeartbeatInterval: Duration = .seconds(1)
+        public static let defaultHeartbeatInterval: Duration = .milliseconds(100)
         public static let defaultHeartbeatMaxRetry = 3
     }
 
