@@ -114,6 +114,22 @@ public final class Producer: Sendable {
         }.get()
     }
 
+    /// Queues one batch and returns a future that completes when it is acknowledged. Batches
+    /// submitted from one thread (or under one lock) go out in that order, so a caller can keep
+    /// several in flight without losing their order.
+    public func submit(stream: String, batch: EventBatch) -> EventLoopFuture<Void> {
+        do {
+            try schema(stream).check(batch)
+        } catch {
+            return loop.makeFailedFuture(error)
+        }
+        let box = self.box
+        let parts = BatchSplitter.parts(of: batch, limits: limits)
+        return loop.flatSubmit {
+            EventLoopFuture.andAllSucceed(parts.map { box.value.submit(stream: stream, batch: $0, awaitAck: true) }, on: box.value.loop)
+        }
+    }
+
     /// Adds one event to its stream's batch and returns once it is queued, waiting only while
     /// the queue is full (back-pressure). `flush()` waits for the acknowledgement.
     public func enqueue(stream: String, values: [Value], timestamp: Int64) async throws {

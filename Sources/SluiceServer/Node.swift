@@ -191,7 +191,9 @@ public final class Node: Service, @unchecked Sendable {
         let engine = self.engine, sequence = faultSequence
         let faultStream = AppRuntime.faultSchema(of: declared.stream).name
         let producer = UInt64.max - 1 - UInt64(index)
-        return DistributedSink(stream: declared.stream.name, configuration: declared.configuration,
+        var configuration = declared.configuration
+        configuration.maxInFlight = transport.maxInFlight
+        return DistributedSink(stream: declared.stream.name, configuration: configuration,
                                destinationNames: declared.destinationNames, transport: transport, logger: logger) { batch, reason in
             var faults = batch
             faults.columns.append(Column(repeating: .string(reason), type: .string, count: batch.count))

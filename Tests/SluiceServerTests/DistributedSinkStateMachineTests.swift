@@ -57,6 +57,45 @@ struct DistributedSinkStateMachineTests {
         #expect(m.offer(expired, now: .zero) == .accepted([]))
     }
 
+    static func pipelined(window: Int) -> Machine {
+        Machine(configuration: .init(strategy: .partitioned(keyColumn: 0, map: PartitionMap(destinations: ["a"])),
+                                     members: [1], bufferLimit: 100, maxBatch: 1, maxInFlight: window))
+    }
+
+    static func chunks(_ actions: [Action]) -> [SinkChunk] {
+        actions.compactMap { if case .send(_, _, let c) = $0 { c } else { nil } }
+    }
+
+    @Test func aWindowOfChunksIsOutAndLeavesOnlyInOrder() {
+        var m = Self.pipelined(window: 3)
+        let first = Self.chunks(Self.accepted(m.offer(Self.batch(["t", "t", "t", "t", "t"]), now: .zero)))
+        #expect(first.count == 3, "three of five one-event chunks go out at once")
+        // The second answers before the first: nothing leaves, nothing new goes out.
+        #expect(Self.chunks(m.sendSucceeded(destination: 0, chunk: first[1].id, now: .zero)).isEmpty)
+        #expect(m.destinations[0].queue.count == 5)
+        // The first answers: both leave, and the window refills with the last two.
+        let refill = Self.chunks(m.sendSucceeded(destination: 0, chunk: first[0].id, now: .zero))
+        #expect(m.destinations[0].queue.count == 3)
+        #expect(refill.map { $0.batch.timestamps[0] } == [3, 4])
+        #expect(m.pendingEvents == 3)
+    }
+
+    @Test func aFailureInTheWindowResendsItFromTheHeadInOrder() {
+        var m = Self.pipelined(window: 3)
+        let first = Self.chunks(Self.accepted(m.offer(Self.batch(["t", "t", "t", "t"]), now: .zero)))
+        _ = m.sendSucceeded(destination: 0, chunk: first[1].id, now: .zero)
+        let failed = m.sendFailed(destination: 0, chunk: first[2].id, retryable: true, reason: "reset", now: .zero)
+        #expect(failed.contains(.retry(destination: 0, at: .milliseconds(50))))
+        // Late answers for the old window are ignored.
+        #expect(m.sendSucceeded(destination: 0, chunk: first[0].id, now: .milliseconds(10)).isEmpty)
+        #expect(m.destinations[0].queue.count == 4)
+        // After the backoff the head probes alone, then the window opens again.
+        let probe = Self.chunks(m.retryDue(destination: 0, now: .milliseconds(50)))
+        #expect(probe.map(\.id) == [first[0].id])
+        let reopened = Self.chunks(m.sendSucceeded(destination: 0, chunk: probe[0].id, now: .milliseconds(51)))
+        #expect(reopened.map { $0.batch.timestamps[0] } == [1, 2, 3], "the chunk acknowledged before the failure goes again: at least once, in order")
+    }
+
     @Test func oneSendInFlightPerDestinationKeepsOrder() {
         var m = Self.partitioned()
         let (k0, _) = Self.keys

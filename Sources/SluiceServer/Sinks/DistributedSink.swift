@@ -36,13 +36,36 @@ final class DistributedSink: OutputSubscriber, Sendable {
     /// On the engine thread.
     func deliver(_ batch: EventBatch) {
         while true {
-            let result = machine.withLockedValue { $0.offer(batch, now: now) }
+            let result = machine.withLockedValue { m in
+                let result = m.offer(batch, now: now)
+                if case .accepted(let actions) = result { startSends(actions) }
+                return result
+            }
             switch result {
             case .accepted(let actions):
                 run(actions)
                 return
             case .full:
                 room.wait()
+            }
+        }
+    }
+
+    /// Applies an input to the machine and starts its sends while still holding the lock, so
+    /// chunks reach the transport in the machine's order whichever thread got there first.
+    private func step(_ input: (inout DistributedSinkStateMachine) -> [DistributedSinkStateMachine.Action]) -> [DistributedSinkStateMachine.Action] {
+        machine.withLockedValue { m in
+            let actions = input(&m)
+            startSends(actions)
+            return actions
+        }
+    }
+
+    private func startSends(_ actions: [DistributedSinkStateMachine.Action]) {
+        for case .send(let d, let member, let chunk) in actions {
+            transport.start(chunk.batch, destination: d, member: member) { error in
+                // Off the caller's stack: a transport may complete at once, under our lock.
+                Task { self.finished(chunk, destination: d, error: error) }
             }
         }
     }
@@ -67,13 +90,13 @@ final class DistributedSink: OutputSubscriber, Sendable {
     private func run(_ actions: [DistributedSinkStateMachine.Action]) {
         for action in actions {
             switch action {
-            case .send(let d, let member, let chunk):
-                Task { await self.send(chunk, destination: d, member: member) }
+            case .send:
+                break // started under the lock, in order
             case .retry(let d, let at):
                 let clock = self.clock, deadline = origin + at
                 Task {
                     try? await Task.sleep(until: deadline, clock: clock)
-                    self.run(self.machine.withLockedValue { $0.retryDue(destination: d, now: self.now) })
+                    self.run(self.step { $0.retryDue(destination: d, now: self.now) })
                 }
             case .drop(let d, let chunk, let reason):
                 logger.error("sink dropped events (on.error='LOG')",
@@ -90,21 +113,20 @@ final class DistributedSink: OutputSubscriber, Sendable {
         }
     }
 
-    private func send(_ chunk: SinkChunk, destination d: Int, member: Int) async {
-        let actions: [DistributedSinkStateMachine.Action]
-        do {
-            try await transport.send(chunk.batch, destination: d, member: member)
-            actions = machine.withLockedValue { $0.sendSucceeded(destination: d, chunk: chunk.id, now: now) }
-        } catch {
-            let (next, failures) = machine.withLockedValue {
-                ($0.sendFailed(destination: d, chunk: chunk.id, retryable: error.retryable, reason: error.description, now: now),
-                 $0.destinations[d].failures)
-            }
-            actions = next
-            // Once per outage, not per retry.
-            logger.log(level: failures == 1 ? .warning : .debug, "sink destination unreachable; holding its events and retrying",
-                       metadata: ["stream": "\(stream)", "destination": "\(destinationNames[d])", "error": "\(error)"])
+    private func finished(_ chunk: SinkChunk, destination d: Int, error: SinkSendError?) {
+        guard let error else {
+            run(step { $0.sendSucceeded(destination: d, chunk: chunk.id, now: now) })
+            return
         }
+        var failures = 0
+        let actions = step { m in
+            let next = m.sendFailed(destination: d, chunk: chunk.id, retryable: error.retryable, reason: error.description, now: now)
+            failures = m.destinations[d].failures
+            return next
+        }
+        // Once per outage, not per retry.
+        logger.log(level: failures == 1 ? .warning : .debug, "sink destination unreachable; holding its events and retrying",
+                   metadata: ["stream": "\(stream)", "destination": "\(destinationNames[d])", "error": "\(error)"])
         run(actions)
     }
 }

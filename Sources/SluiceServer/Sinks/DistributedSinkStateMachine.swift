@@ -15,8 +15,11 @@ extension SinkChunk: Equatable {
 /// The distributed sink's logic as a value: events and outcomes in, actions out, time injected.
 /// The shell (`DistributedSink`) carries the actions out with HTTP or the binary protocol.
 ///
-/// Each destination has a bounded FIFO of chunks and sends one chunk at a time, so its events
-/// arrive in order. A failed send is retried with exponential backoff (on a group, first on the
+/// Each destination has a bounded FIFO of chunks. Up to `maxInFlight` of its head chunks are out
+/// at once (a transport that keeps them in order, like one binary connection, may pipeline; HTTP
+/// sends one at a time), and a chunk leaves the FIFO only when it and every chunk before it are
+/// acknowledged. A failed send puts the whole window back to be sent again in order (at least
+/// once). A failed send is retried with exponential backoff (on a group, first on the
 /// next member); with `WAIT` a full buffer makes `offer` answer `.full`, and the engine waits
 /// until `.resumeEngine`. Only destinations whose buffers are full stop the engine: the others
 /// keep draining what they hold.
@@ -30,6 +33,8 @@ struct DistributedSinkStateMachine: Sendable {
         var bufferLimit: Int = 10_000
         /// Events per send (one POST or one binary batch).
         var maxBatch: Int = 1_000
+        /// Chunks a destination may have sent and not yet acknowledged.
+        var maxInFlight: Int = 1
         var initialBackoff: Duration = .milliseconds(50)
         var maxBackoff: Duration = .seconds(2)
         /// With LOG and STREAM, the attempts a chunk gets before it is given up.
@@ -57,10 +62,13 @@ struct DistributedSinkStateMachine: Sendable {
     }
 
     struct Destination: Sendable, Equatable {
-        /// The head is being sent (when `sending`) or waits for its retry.
+        /// The first `inFlight.count` chunks are out (in that order); the rest wait.
         var queue: [SinkChunk] = []
         var queuedEvents = 0
-        var sending = false
+        var inFlight: [UInt64] = []
+        /// Chunks acknowledged while one before them is still out.
+        var acknowledged: Set<UInt64> = []
+        var sending: Bool { !inFlight.isEmpty }
         var retryAt: Duration?
         /// Failed rounds since the last success: the backoff grows with it.
         var failures = 0
@@ -124,12 +132,15 @@ struct DistributedSinkStateMachine: Sendable {
         return .accepted(actions)
     }
 
-    /// The destination took the head chunk.
+    /// The destination took a chunk that is out.
     mutating func sendSucceeded(destination d: Int, chunk id: UInt64, now: Duration) -> [Action] {
-        guard destinations[d].sending, destinations[d].queue.first?.id == id else { return [] }
+        guard destinations[d].inFlight.contains(id) else { return [] }
         var actions: [Action] = []
-        destinations[d].sending = false
-        removeHead(d)
+        destinations[d].acknowledged.insert(id)
+        while let head = destinations[d].queue.first, destinations[d].acknowledged.remove(head.id) != nil {
+            removeHead(d)
+            destinations[d].inFlight.removeFirst()
+        }
         destinations[d].failures = 0
         destinations[d].attempts = 0
         destinations[d].membersFailedThisRound = 0
@@ -138,20 +149,32 @@ struct DistributedSinkStateMachine: Sendable {
         return actions
     }
 
-    /// Sending the head chunk failed. `retryable` is false when the destination refused the events
-    /// themselves (HTTP 4xx): sending them again cannot help.
+    /// Sending a chunk that is out failed. `retryable` is false when the destination refused the
+    /// events themselves (HTTP 4xx): sending them again cannot help.
     mutating func sendFailed(destination d: Int, chunk id: UInt64, retryable: Bool, reason: String, now: Duration) -> [Action] {
-        guard destinations[d].sending, let head = destinations[d].queue.first, head.id == id else { return [] }
+        guard destinations[d].inFlight.contains(id), let failed = destinations[d].queue.first(where: { $0.id == id }) else { return [] }
         var actions: [Action] = []
-        destinations[d].sending = false
         guard retryable else {
-            removeHead(d)
+            destinations[d].inFlight.removeAll { $0 == id }
+            if let at = destinations[d].queue.firstIndex(where: { $0.id == id }) {
+                destinations[d].queue.remove(at: at)
+                destinations[d].queuedEvents -= failed.count
+            }
             destinations[d].attempts = 0
-            giveUp(head, destination: d, reason: reason, into: &actions)
+            giveUp(failed, destination: d, reason: reason, into: &actions)
+            // Chunks acknowledged behind the refused one may now lead the queue.
+            while let head = destinations[d].queue.first, destinations[d].acknowledged.remove(head.id) != nil {
+                removeHead(d)
+                destinations[d].inFlight.removeAll { $0 == head.id }
+            }
             pump(d, now: now, into: &actions)
             resumeIfWaiting(into: &actions)
             return actions
         }
+        // The whole window goes out again, from the head, in order; late answers for it are ignored.
+        let head = destinations[d].queue[0]
+        destinations[d].inFlight.removeAll()
+        destinations[d].acknowledged.removeAll()
         // A group fails over to its next member at once; a whole round of failures backs off.
         let members = configuration.members[d]
         destinations[d].member = (destinations[d].member + 1) % members
@@ -243,13 +266,17 @@ struct DistributedSinkStateMachine: Sendable {
     }
 
     private mutating func pump(_ d: Int, now: Duration, into actions: inout [Action]) {
-        guard !destinations[d].sending, let head = destinations[d].queue.first else { return }
         if let at = destinations[d].retryAt {
             guard now >= at else { return }
             destinations[d].retryAt = nil
         }
-        destinations[d].sending = true
-        actions.append(.send(destination: d, member: destinations[d].member, chunk: head))
+        // A destination that is down probes with its head chunk alone.
+        let window = destinations[d].isDown ? 1 : max(1, configuration.maxInFlight)
+        while destinations[d].inFlight.count < window, destinations[d].inFlight.count < destinations[d].queue.count {
+            let next = destinations[d].queue[destinations[d].inFlight.count]
+            destinations[d].inFlight.append(next.id)
+            actions.append(.send(destination: d, member: destinations[d].member, chunk: next))
+        }
     }
 
     private func giveUp(_ chunk: SinkChunk, destination d: Int, reason: String, into actions: inout [Action]) {

@@ -24,6 +24,21 @@ final class HTTPSinkTransport: SinkTransport {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
+    /// Concurrent posts may be applied out of order, so one at a time per destination.
+    var maxInFlight: Int { 1 }
+
+    func start(_ batch: EventBatch, destination: Int, member: Int,
+               completion: @escaping @Sendable (SinkSendError?) -> Void) {
+        Task {
+            do throws(SinkSendError) {
+                try await send(batch, destination: destination, member: member)
+                completion(nil)
+            } catch {
+                completion(error)
+            }
+        }
+    }
+
     func send(_ batch: EventBatch, destination: Int, member: Int) async throws(SinkSendError) {
         let url = urls[destination][member]
         var request = HTTPClientRequest(url: url)

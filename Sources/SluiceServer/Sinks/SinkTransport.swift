@@ -1,10 +1,14 @@
 import SluiceCore
 
-/// Carries one chunk to one member of one destination. `DistributedSink` calls it with at most
-/// one chunk in flight per destination.
+/// Carries chunks to the members of destinations.
 protocol SinkTransport: Sendable {
-    /// Returns once the destination has taken the events; throws `SinkSendError` otherwise.
-    func send(_ batch: EventBatch, destination: Int, member: Int) async throws(SinkSendError)
+    /// Chunks one destination may have out at once. Above 1 only for a transport that delivers
+    /// them in the order `start` was called (one binary connection does; concurrent HTTP posts do not).
+    var maxInFlight: Int { get }
+    /// Starts sending one chunk and calls `completion` once with nil (taken) or the error.
+    /// `DistributedSink` calls it in chunk order under its lock, so it must not block.
+    func start(_ batch: EventBatch, destination: Int, member: Int,
+               completion: @escaping @Sendable (SinkSendError?) -> Void)
     func shutdown() async
 }
 

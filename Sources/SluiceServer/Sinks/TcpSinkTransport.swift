@@ -3,10 +3,9 @@ import SluiceClient
 import SluiceCore
 import SluiceRuntime
 
-/// Sends chunks over the binary protocol through the SDK's `Producer`, one per member.
-/// A member that refuses the connection, or does not acknowledge within `ackTimeout`, fails the
-/// send; its producer is closed and made anew on the next try, so the state machine decides
-/// where the chunk goes next.
+/// Sends chunks over the binary protocol through the SDK's `Producer`, one per member, several
+/// in flight per destination in order. A member that refuses the connection, or does not
+/// acknowledge within `ackTimeout`, fails the send.
 final class TcpSinkTransport: SinkTransport {
     struct Target: Sendable, Equatable {
         var endpoint: Endpoint
@@ -18,13 +17,18 @@ final class TcpSinkTransport: SinkTransport {
     private let ackTimeout: Duration
     private let producers = NIOLockedValueBox<[Int: Producer]>([:])
 
-    init(targets: [[Target]], schema: StreamSchema, ackTimeout: Duration = .seconds(5)) {
+    init(targets: [[Target]], schema: StreamSchema, ackTimeout: Duration = .seconds(5), maxInFlight: Int = 16) {
         self.targets = targets
         self.schema = schema
         self.ackTimeout = ackTimeout
+        self.maxInFlight = max(1, maxInFlight)
     }
 
-    func send(_ batch: EventBatch, destination: Int, member: Int) async throws(SinkSendError) {
+    /// One connection per member keeps batches in order, so a destination may pipeline.
+    let maxInFlight: Int
+
+    func start(_ batch: EventBatch, destination: Int, member: Int,
+               completion: @escaping @Sendable (SinkSendError?) -> Void) {
         let target = targets[destination][member]
         let key = destination << 16 | member
         let producer: Producer
@@ -33,30 +37,42 @@ final class TcpSinkTransport: SinkTransport {
                 if let p = producers[key] { return p }
                 let p = try Producer(endpoints: [target.endpoint],
                                      streams: [EventSchema(name: target.stream, attributes: schema.attributes.map { .init($0.name, $0.type) })],
-                                     clientName: "sluice-sink")
+                                     clientName: "sluice-sink", maxInFlight: max(64, 2 * maxInFlight))
                 producers[key] = p
                 return p
             }
         } catch {
-            throw SinkSendError(retryable: false, description: "tcp sink to \(target.endpoint): \(error)")
+            completion(SinkSendError(retryable: false, description: "tcp sink to \(target.endpoint): \(error)"))
+            return
         }
-        let timeout = ackTimeout
-        do {
-            try await producer.connect()
-            let acknowledged = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await producer.send(stream: target.stream, batch: batch); return true }
-                group.addTask { try? await Task.sleep(for: timeout); return false }
-                let first = try await group.next() ?? false
-                if !first { await producer.close() }   // fails the send still waiting, so the group can end
-                group.cancelAll()
-                return first
+        // The first of the acknowledgement and the timeout completes the send.
+        let done = NIOLockedValueBox(false)
+        let finish: @Sendable (SinkSendError?) -> Void = { error in
+            guard done.withLockedValue({ d in defer { d = true }; return !d }) else { return }
+            completion(error)
+        }
+        let acknowledged = producer.submit(stream: target.stream, batch: batch)
+        let timer = acknowledged.eventLoop.scheduleTask(in: .nanoseconds(Int64(ackTimeout.components.seconds) * 1_000_000_000 + ackTimeout.components.attoseconds / 1_000_000_000)) {
+            finish(SinkSendError(retryable: true, description: "tcp sink to \(target.endpoint)/\(target.stream): no acknowledgement within \(self.ackTimeout)"))
+            self.discard(producer, key: key)
+        }
+        acknowledged.whenComplete { result in
+            timer.cancel()
+            switch result {
+            case .success:
+                finish(nil)
+            case .failure(let error):
+                finish(SinkSendError(retryable: true, description: "tcp sink to \(target.endpoint)/\(target.stream): \(error)"))
+                self.discard(producer, key: key)
             }
-            if !acknowledged { throw SinkSendError(retryable: true, description: "no acknowledgement within \(timeout)") }
-        } catch {
-            producers.withLockedValue { _ = $0.removeValue(forKey: key) }
-            await producer.close()
-            throw SinkSendError(retryable: true, description: "tcp sink to \(target.endpoint)/\(target.stream): \(error)")
         }
+    }
+
+    /// A producer that failed is closed and made anew on the next send, so the state machine
+    /// decides where the window goes next.
+    private func discard(_ producer: Producer, key: Int) {
+        producers.withLockedValue { if $0[key] === producer { $0.removeValue(forKey: key) } }
+        Task { await producer.close() }
     }
 
     func shutdown() async {
