@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${1:-2000000}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-swift build -c release --product sluice >/dev/null
+swift build -c release --product sluice >/dev/null 2>&1
 bin=.build/release/sluice
 work=$(mktemp -d /tmp/sluice-ingest-XXXX)
 schema="meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string,
@@ -21,7 +21,7 @@ define stream Request ($schema);
 from Request select * insert into Out;
 APP
 # 1,024 generated events as one JSON array body, the same generator `sluice send` uses.
-"$bin" generate --count 1024 > "$work/events.jsonl"
+"$bin" generate request --count 1024 > "$work/events.jsonl"
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
