@@ -15,23 +15,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testkit import REQUEST_SCHEMA, free_port, write  # noqa: E402
 
-SCHEMA = ("meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string, "
-          "applicationOwner string, apiContext string, apiName string, apiVersion string, apiCreator string, "
-          "apiTier string, apiHostname string, username string, userTenantDomain string, requestTimestamp long, "
-          "throttledOut bool, responseTime long, backendTime long")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SCHEMA = REQUEST_SCHEMA
 
 
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as fh:
-        fh.write(text)
 
 
 def make_topology(work, ports, stats_app="stats.siddhi"):

@@ -11,20 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testkit import REQUEST_SCHEMA, free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "..", "examples", "seed-node", "app.siddhi")
-SCHEMA = ("meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string, "
-          "applicationOwner string, apiContext string, apiName string, apiVersion string, apiCreator string, "
-          "apiTier string, apiHostname string, username string, userTenantDomain string, requestTimestamp long, "
-          "throttledOut bool, responseTime long, backendTime long")
+SCHEMA = REQUEST_SCHEMA
 APIS = [("PizzaShackAPI", "/pizzashack/1.0.0"), ("WeatherAPI", "/weather/2.1.0"), ("PaymentsAPI", "/payments/v3")]
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_events(path, count):

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testkit import free_port  # noqa: E402
 
 # Each event carries a unique id, so the check is exact.
 APP = """
@@ -26,11 +28,6 @@ from Request select id, tenant insert into Seen;
 """
 SCHEMA = "id long, tenant string, responseTime long"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_listening(port, timeout=20):

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,13 +32,11 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from testkit import REQUEST_SCHEMA, free_port, write  # noqa: E402
 import partition_reference  # noqa: E402  (the mapping written from docs/partitioning.md alone)
 
 SEED_APPS = os.path.join(HERE, "..", "examples", "seed-topology", "apps")
-SCHEMA = ("meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string, "
-          "applicationOwner string, apiContext string, apiName string, apiVersion string, apiCreator string, "
-          "apiTier string, apiHostname string, username string, userTenantDomain string, requestTimestamp long, "
-          "throttledOut bool, responseTime long, backendTime long")
+SCHEMA = REQUEST_SCHEMA
 TENANT = 12  # userTenantDomain's column
 
 TOTALS_APP = f"""@app:name('TenantTotals')
@@ -59,16 +56,6 @@ insert into TenantTotals;
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as fh:
-        fh.write(text)
 
 
 def status(admin_port):
