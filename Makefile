@@ -6,7 +6,7 @@ SLUICE_BIN := .build/release/sluice
 # server would add minutes to every CI run for no test benefit.
 SLUICE_TEST_BIN := .build/debug/sluice
 
-.PHONY: deps build build-debug demo test unit conformance network bench clean fuzz fuzz-replay
+.PHONY: deps build build-debug demo test unit conformance network bench chaos clean fuzz fuzz-replay
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift toolchain (swift) is required"; exit 1; }
@@ -53,6 +53,12 @@ network: build-debug
 	python3 tools/tiers_test.py --engine $(SLUICE_TEST_BIN)
 
 test: unit conformance network
+
+# The HA protocol's deterministic simulation over many more seeds than `make test` runs (1,000).
+# The process-level chaos runs (kill -9 under load, partitions) come when HA is wired into nodes.
+CHAOS_SEEDS ?= 100000
+chaos: deps
+	SLUICE_SIM_SEEDS=$(CHAOS_SEEDS) $(SWIFT) test --filter SluiceClusterTests
 
 bench:
 	cd perf && $(SWIFT) package --allow-writing-to-package-directory benchmark
