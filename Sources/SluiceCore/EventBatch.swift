@@ -109,6 +109,18 @@ public struct EventBatch: Sendable {
     public func values(at row: Int) -> [Value] { columns.map { $0.value(at: row) } }
 
     /// The rows at `indices`, in that order.
+    /// A run of consecutive rows as a batch of its own (each column copied in one piece).
+    public func slice(_ rows: Range<Int>) -> EventBatch {
+        var out = EventBatch(timestamps: Array(timestamps[rows]), kinds: Array(kinds[rows]), columns: [])
+        out.columns.reserveCapacity(columns.count)
+        for column in columns {
+            var c = Column(type: column.type, capacity: rows.count)
+            c.append(from: column, rows: rows)
+            out.columns.append(c)
+        }
+        return out
+    }
+
     public func gather(_ indices: [Int]) -> EventBatch {
         EventBatch(timestamps: indices.map { timestamps[$0] }, kinds: indices.map { kinds[$0] },
                    columns: columns.map { $0.gather(indices) })

@@ -94,7 +94,7 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
                 while end < batch.count && keys.value(at: end) == key { end += 1 }
                 // A null key belongs to no partition: Siddhi drops the event.
                 if !key.isNull {
-                    let part = start == 0 && end == batch.count ? batch : batch.gather(Array(start..<end))
+                    let part = start == 0 && end == batch.count ? batch : batch.slice(start..<end)
                     deliver(part, stream: stream, to: instance(for: key))
                 }
                 start = end

@@ -66,6 +66,10 @@ case "partition":
     try runPartition(iterations: iterations ?? 30, wire: true, timed: true)
 case "partition-profile":
     try runPartition(iterations: iterations ?? 5, wire: false, timed: false)
+case "seed-node":
+    try runSeedNode(iterations: iterations ?? 10, timed: true)
+case "seed-node-profile":
+    try runSeedNode(iterations: iterations ?? 2, timed: false)
 case "codec-profile":
     try runCodec(iterations: iterations ?? 5, timed: false)
 default:
