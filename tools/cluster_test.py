@@ -16,7 +16,7 @@ import tempfile
 import time
 import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testkit import REQUEST_SCHEMA, free_port, write  # noqa: E402
+from testkit import REQUEST_SCHEMA, Checks, free_port, write  # noqa: E402
 
 SCHEMA = REQUEST_SCHEMA
 
@@ -93,21 +93,14 @@ def listening(port):
         return False
 
 
-class Run:
+class Run(Checks):
     def __init__(self, engine, work):
+        super().__init__()
         self.engine, self.work = engine, work
-        self.failures, self.passed = [], 0
 
     def sluice(self, *args, timeout=90):
         return subprocess.run([self.engine, *args], capture_output=True, text=True, timeout=timeout, cwd=self.work)
 
-    def check(self, ok, what, detail=""):
-        if ok:
-            self.passed += 1
-            print("ok  ", what)
-        else:
-            self.failures.append(what)
-            print("FAIL", what, ("\n" + detail) if detail else "")
 
 
 def main():

@@ -1,6 +1,7 @@
-"""Helpers the process-level tests share (e2e, failover, cluster, tiers)."""
+"""Helpers the process-level tests share (e2e, failover, cluster, tiers) and the perf scripts."""
 import os
 import socket
+import subprocess
 
 # The seed's Request stream, as `sluice send --schema` and app texts write it.
 REQUEST_SCHEMA = ("meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string, "
@@ -20,3 +21,31 @@ def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as fh:
         fh.write(text)
+
+
+class Checks:
+    """Named checks: prints ok/FAIL per check and keeps the failures for the summary line."""
+
+    def __init__(self):
+        self.passed, self.failures = 0, []
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok  ", what)
+        else:
+            self.failures.append(what)
+            print("FAIL", what, ("\n     " + str(detail)[:1500]) if detail else "")
+
+
+def stop(processes):
+    """SIGTERM, then SIGKILL whatever is still running after 10 s."""
+    for p in processes:
+        if p.poll() is None:
+            p.terminate()
+    for p in processes:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -32,7 +32,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testkit import REQUEST_SCHEMA, free_port, write  # noqa: E402
+from testkit import REQUEST_SCHEMA, Checks, free_port, stop, write  # noqa: E402
 import partition_reference  # noqa: E402  (the mapping written from docs/partitioning.md alone)
 
 SEED_APPS = os.path.join(HERE, "..", "examples", "seed-topology", "apps")
@@ -145,31 +145,6 @@ class Cluster:
             s = self.status(node)
             return s is not None and all(s.get("subscriptions", {}).get(x, 0) >= 1 for x in streams)
         wait_for(ready, timeout, "%s's subscription to %s" % (node, ", ".join(streams)))
-
-
-class Checks:
-    def __init__(self):
-        self.passed, self.failures = 0, []
-
-    def check(self, ok, what, detail=""):
-        if ok:
-            self.passed += 1
-            print("ok  ", what)
-        else:
-            self.failures.append(what)
-            print("FAIL", what, ("\n     " + str(detail)[:1500]) if detail else "")
-
-
-def stop(processes):
-    for p in processes:
-        if p.poll() is None:
-            p.terminate()
-    for p in processes:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def seed_app(name, replacements):

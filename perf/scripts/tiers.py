@@ -23,7 +23,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from testkit import REQUEST_SCHEMA, free_port, write  # noqa: E402
+from testkit import REQUEST_SCHEMA, free_port, stop, write  # noqa: E402
 
 STATS = open(os.path.join(ROOT, "examples", "seed-topology", "apps", "tenant-stats.siddhi")).read()
 
@@ -108,13 +108,7 @@ def run(engine, http, count, work):
         split = [status(ports[n]["admin"])["eventsIn"] for n in ["a1", "c1"]]
         return count / seconds, seconds, split
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 def main():
