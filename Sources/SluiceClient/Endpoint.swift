@@ -1,27 +1,16 @@
+import SluiceCore
 import NIOCore
 
-/// A node address, `host:port`.
-public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+/// A node address, `host:port` (SluiceCore's `HostPort`).
+public typealias Endpoint = HostPort
 
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
+extension HostPort {
     /// Parses `host:port` (IPv6 hosts in brackets: `[::1]:7070`).
     public init(parsing text: String) throws(ClientError) {
-        let trimmed = text.trimmingWhitespace()
-        guard let colon = trimmed.lastIndex(of: ":") else {
+        guard let parsed = HostPort(text) else {
             throw ClientError(.connectionFailed, "endpoint '\(text)' is not host:port")
         }
-        var host = String(trimmed[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, let port = Int(trimmed[trimmed.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ClientError(.connectionFailed, "endpoint '\(text)' is not host:port")
-        }
-        self.init(host: host, port: port)
+        self = parsed
     }
 
     /// Parses a comma-separated list of `host:port`.
@@ -32,17 +21,6 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         }
         guard !out.isEmpty else { throw ClientError(.connectionFailed, "no endpoint in '\(text)'") }
         return out
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-extension String {
-    func trimmingWhitespace() -> Substring {
-        var s = self[...]
-        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
-        while let l = s.last, l.isWhitespace { s = s.dropLast() }
-        return s
     }
 }
 

@@ -1,3 +1,4 @@
+import SluiceCore
 import ArgumentParser
 import Foundation
 import Logging
@@ -70,10 +71,10 @@ struct NodeCommand: AsyncParsableCommand {
 
     func quickForm() -> Plan {
         let listen = listen ?? "127.0.0.1:7701"
-        guard let listenAddress = HostPort(listen) else { fail("--listen must be HOST:PORT, got '\(listen)'") }
+        guard let listenAddress = HostPort(listen, allowingPortZero: true) else { fail("--listen must be HOST:PORT, got '\(listen)'") }
         var adminAddress: HostPort?
         if let admin {
-            guard let parsed = HostPort(admin) else { fail("--admin must be HOST:PORT, got '\(admin)'") }
+            guard let parsed = HostPort(admin, allowingPortZero: true) else { fail("--admin must be HOST:PORT, got '\(admin)'") }
             adminAddress = parsed
         }
         let (id, token, credit) = (id ?? "node", token, credit ?? 32)

@@ -1,3 +1,4 @@
+import SluiceCore
 import ArgumentParser
 import Foundation
 import SluiceServer

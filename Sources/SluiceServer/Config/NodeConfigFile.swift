@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 import Yams
 
@@ -73,31 +74,6 @@ public struct NodeConfigFile: Sendable, Hashable {
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
-}
-
-/// `HOST:PORT`; IPv6 hosts in brackets (`[::1]:7701`).
-public struct HostPort: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    /// 0 asks the system for a free port.
-    public var port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// nil unless `text` is HOST:PORT with a port in 0...65535.
-    public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, !host.contains(" ") else { return nil }
-        self.host = host
-        self.port = port
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// A configuration error. Prints as `FILE: message`, or `FILE:LINE:COLUMN: message` when the
@@ -184,7 +160,7 @@ struct Reader {
 
     func hostPort(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> HostPort? {
         guard let text = try string(node, path, in: parent) else { return nil }
-        guard let value = HostPort(text) else {
+        guard let value = HostPort(text, allowingPortZero: true) else {
             throw error("'\(path)' must be HOST:PORT (port 0-65535), got '\(text)'", at: node)
         }
         return value

@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 
 /// `sluice status`: every node's `/status` sampled twice, turned into one row per node.

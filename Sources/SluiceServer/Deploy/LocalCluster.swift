@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 
 /// A topology run as processes on this machine: `sluice cluster up` and `sluice cluster down`.

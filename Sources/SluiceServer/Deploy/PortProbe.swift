@@ -1,3 +1,4 @@
+import SluiceCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
