@@ -65,6 +65,7 @@ let package = Package(
                 "SluiceWire",
                 "SluiceTransport",
                 "SluiceClient",
+                "SluiceCluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,6 +103,8 @@ let package = Package(
                 "SluiceRuntime",
                 "SluiceServer",
                 "SluiceClient",
+                "SluiceCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -140,7 +143,7 @@ let package = Package(
         .testTarget(name: "SluiceClusterTests", dependencies: ["SluiceCluster", "SluiceWire"]),
         .testTarget(
             name: "SluiceServerTests",
-            dependencies: ["SluiceServer", "SluiceClient", "SluiceRuntime", "SluiceWire", "SluiceTransport"]
+            dependencies: ["SluiceServer", "SluiceClient", "SluiceRuntime", "SluiceWire", "SluiceTransport", "SluiceCluster"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -26,7 +26,7 @@ extension HostPort {
 
 extension Duration {
     /// NIO's time type; negative durations clamp to zero.
-    var timeAmount: TimeAmount {
+    public var timeAmount: TimeAmount {
         let (seconds, attoseconds) = components
         let nanos = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !nanos.overflow else { return .nanoseconds(.max) }

@@ -276,8 +276,9 @@ public struct ProducerStateMachine: Sendable {
                 return
             }
             let clientError = ClientError.fromWire(error, endpoint: name)
+            // An HA follower: ask again soon, at the first backoff step, since it may lead any moment.
             drop(id, reason: clientError.message, fatal: ClientError.isFatal(error.code) ? clientError : nil,
-                 close: true, into: &actions)
+                 close: true, failuresOverride: error.code == .notLeader ? 1 : nil, into: &actions)
         default:
             drop(id, reason: "\(name) sent \(frame.kind) before Welcome", close: true, into: &actions)
         }
@@ -355,7 +356,7 @@ public struct ProducerStateMachine: Sendable {
     /// Gives up on a connection: its batches in flight go back to the queue, and the endpoint
     /// waits to reconnect, or stays refused when `fatal`.
     private mutating func drop(_ id: ConnectionID, reason: String, fatal: ClientError? = nil, close: Bool = false,
-                               into actions: inout [Action]) {
+                               failuresOverride: Int? = nil, into actions: inout [Action]) {
         let e = id.endpoint
         var failures: Int
         switch links[e] {
@@ -370,6 +371,7 @@ public struct ProducerStateMachine: Sendable {
         default:
             return
         }
+        if let failuresOverride { failures = failuresOverride }
         if close { actions.append(.close(id)) }
         lastDisconnect = reason
         if let fatal {

@@ -12,8 +12,9 @@ public struct RequestGenerator: Sendable {
         ("responseTime", .long), ("backendTime", .long),
     ]
 
-    public static func schema(stream: String = "Request") -> EventSchema {
-        EventSchema(stream, attributes)
+    /// With `ids`, a last attribute `requestId long` that `sluice send --ids` fills with 1, 2, …
+    public static func schema(stream: String = "Request", ids: Bool = false) -> EventSchema {
+        EventSchema(stream, ids ? attributes + [("requestId", .long)] : attributes)
     }
 
     public static let defaultSeed: UInt64 = 0x5EED_CAFE

@@ -24,14 +24,14 @@ public final class Subscriber: AsyncSequence, Sendable {
 
     public init(endpoint: Endpoint, stream: String, includeExpired: Bool = false, credit: Int = 64,
                 authToken: String? = nil, clientName: String = "sluice-subscriber", limits: WireLimits = .default,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                resumeAfter: OutputPosition? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.endpoint = endpoint
         self.stream = stream
         let loop = group.next()
         self.loop = loop
         let configuration = SubscriberStateMachine.Configuration(
             endpoint: endpoint.description, stream: stream, includeExpired: includeExpired, credit: credit,
-            authToken: authToken, clientName: clientName, limits: limits)
+            authToken: authToken, clientName: clientName, limits: limits, resumeAfter: resumeAfter)
         let driver = SubscriberDriver(loop: loop, endpoint: endpoint, codec: FrameCodec(limits: limits),
                                       machine: SubscriberStateMachine(configuration: configuration))
         box = NIOLoopBoundBox.makeBoxSendingValue(driver, eventLoop: loop)
@@ -71,7 +71,15 @@ public final class Subscriber: AsyncSequence, Sendable {
         }
     }
 
-    public struct Iterator: AsyncIteratorProtocol {
+    /// The last HA output received (nil off HA groups): where a new subscription resumes.
+    public var position: OutputPosition? {
+        get async {
+            let box = self.box
+            return try? await loop.submit { box.value.machine.position }.get()
+        }
+    }
+
+    public struct Iterator: AsyncIteratorProtocol, Sendable {
         let subscriber: Subscriber
 
         public mutating func next() async throws -> EventBatch? {

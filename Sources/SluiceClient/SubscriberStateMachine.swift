@@ -2,6 +2,22 @@ import SluiceCore
 import SluiceTransport
 import SluiceWire
 
+/// Where an HA group's output stream stands for one subscriber: the group, the term of the
+/// leader that sent the last batch, and that batch's output sequence.
+public struct OutputPosition: Sendable, Hashable, CustomStringConvertible {
+    public var group: String
+    public var term: UInt64
+    public var sequence: UInt64
+
+    public init(group: String, term: UInt64, sequence: UInt64) {
+        self.group = group
+        self.term = term
+        self.sequence = sequence
+    }
+
+    public var description: String { "\(group)/\(term)/\(sequence)" }
+}
+
 /// The subscriber's side of docs/protocol.md ("Subscribing") as a value:
 ///
 ///     client                         node
@@ -25,9 +41,14 @@ public struct SubscriberStateMachine: Sendable {
         public var authToken: String?
         public var clientName: String
         public var limits: WireLimits
+        /// Where a previous subscription to the same HA group stopped: the node resends what it
+        /// retained after it, and anything at or before it, or from an older term, is dropped.
+        public var resumeAfter: OutputPosition?
 
         public init(endpoint: String, stream: String, includeExpired: Bool = false, credit: Int = 64,
-                    authToken: String? = nil, clientName: String = "sluice-subscriber", limits: WireLimits = .default) {
+                    authToken: String? = nil, clientName: String = "sluice-subscriber", limits: WireLimits = .default,
+                    resumeAfter: OutputPosition? = nil) {
+            self.resumeAfter = resumeAfter
             self.endpoint = endpoint
             self.stream = stream
             self.includeExpired = includeExpired
@@ -77,10 +98,15 @@ public struct SubscriberStateMachine: Sendable {
     private var decoder: BatchDecoder
     public private(set) var receivedBatches = 0
     public private(set) var receivedEvents = 0
+    /// The newest HA output accepted: the next subscription resumes after it.
+    public private(set) var position: OutputPosition?
+    /// HA output batches dropped as already received, or as sent by a deposed leader.
+    public private(set) var droppedRepeats = 0
 
     public init(configuration: Configuration) {
         self.configuration = configuration
         decoder = BatchDecoder(limits: configuration.limits)
+        position = configuration.resumeAfter
     }
 
     public var buffered: Int { buffer.count - bufferHead }
@@ -141,7 +167,6 @@ public struct SubscriberStateMachine: Sendable {
         if frame.kind == .error {
             throw ClientError.fromWire(try decode(Sluice_V1_Error.self, frame), endpoint: name)
         }
-        if frame.kind == .heartbeat { return [] }
         switch state {
         case .awaitingWelcome:
             guard frame.kind == .welcome else {
@@ -156,6 +181,7 @@ public struct SubscriberStateMachine: Sendable {
             subscribe.stream = configuration.stream
             subscribe.initialCredit = UInt32(configuration.credit)
             subscribe.includeExpired = configuration.includeExpired
+            subscribe.resumeAfter = configuration.resumeAfter?.sequence ?? 0
             available = configuration.credit
             return [.write(ControlMessage.subscribe(subscribe))]
 
@@ -211,6 +237,17 @@ public struct SubscriberStateMachine: Sendable {
             throw ClientError(.protocolError, "\(configuration.endpoint) sent a batch for stream id \(decoded.header.streamID), not \(streamID)")
         }
         available -= 1
+        if !decoded.header.outputGroup.isEmpty {
+            let stamp = OutputPosition(group: decoded.header.outputGroup, term: decoded.header.outputTerm, sequence: decoded.header.sequence)
+            if let known = position, known.group == stamp.group, stamp.term < known.term || stamp.sequence <= known.sequence {
+                // A repeat after a failover, or a deposed leader's output: its credit still comes back.
+                droppedRepeats += 1
+                var actions: [Action] = []
+                consumed(into: &actions)
+                return actions
+            }
+            position = stamp
+        }
         receivedBatches += 1
         receivedEvents += decoded.batch.count
         if consumerWaiting {

@@ -22,12 +22,15 @@ public struct GroupConfiguration: Sendable, Hashable {
     public var replication: ReplicationMode
     /// Entries per append message.
     public var maxEntriesPerAppend: Int
+    /// Bytes of entries per append message (at least one entry goes), below the frame limit.
+    public var maxAppendBytes: Int
     /// Entries kept for a lagging follower before it is sent a snapshot instead.
     public var maxRetainedEntries: Int
 
     public init(groupID: String, selfID: NodeID, peerID: NodeID, witnessID: NodeID?,
                 heartbeatInterval: Duration = .milliseconds(100), heartbeatMaxRetry: Int = 3,
-                replication: ReplicationMode = .sync, maxEntriesPerAppend: Int = 256, maxRetainedEntries: Int = 65_536) {
+                replication: ReplicationMode = .sync, maxEntriesPerAppend: Int = 256, maxAppendBytes: Int = 4 << 20,
+                maxRetainedEntries: Int = 65_536) {
         precondition(selfID != peerID && witnessID != selfID && witnessID != peerID, "group members need distinct ids")
         self.groupID = groupID
         self.selfID = selfID
@@ -37,6 +40,7 @@ public struct GroupConfiguration: Sendable, Hashable {
         self.heartbeatMaxRetry = max(1, heartbeatMaxRetry)
         self.replication = replication
         self.maxEntriesPerAppend = max(1, maxEntriesPerAppend)
+        self.maxAppendBytes = max(1, maxAppendBytes)
         self.maxRetainedEntries = max(1, maxRetainedEntries)
     }
 

@@ -154,7 +154,14 @@ public struct LeaderReplication: Sendable, Hashable {
             snapshotRequested = true
             return .captureSnapshot
         }
-        let entries = log.entries(from: followerNext, limit: configuration.maxEntriesPerAppend) ?? []
+        var entries = log.entries(from: followerNext, limit: configuration.maxEntriesPerAppend) ?? []
+        var bytes = 0
+        if let cut = entries.indices.first(where: { i in
+            bytes += entries[i].wireSize
+            return i > 0 && bytes > configuration.maxAppendBytes
+        }) {
+            entries.removeSubrange(cut...)
+        }
         if entries.isEmpty, !resend { return .nothing }
         let prevIndex = followerNext - 1
         let prev = LogPosition(term: log.term(at: prevIndex) ?? 0, index: prevIndex)

@@ -21,14 +21,28 @@ struct ConnectionStateMachine {
         case producer(producerID: UInt64, streams: [UInt32: StreamEntry], window: ReceiveWindow)
         case subscriberAwaitingSubscribe
         case subscriber(stream: String)
+        /// Another node of this node's HA group, or its witness, on the peer link.
+        case peer(nodeID: String)
         case closed
+    }
+
+    /// Whether this node takes clients now (docs/ha.md): an HA group's follower refuses them so
+    /// that producers and subscribers find the leader.
+    enum Leadership: Equatable {
+        case standalone
+        case leading
+        case following(group: String, leader: String?)
     }
 
     enum Action: Equatable {
         case send(Sluice_V1_Welcome)
         /// Decode the batch against this stream and hand it to the engine.
         case submit(stream: StreamEntry)
-        case startSubscription(stream: StreamEntry, credit: Int, includeExpired: Bool)
+        case startSubscription(stream: StreamEntry, credit: Int, includeExpired: Bool, resumeAfter: UInt64)
+        /// A peer-link connection: answer with this Welcome; its cluster frames go to the group.
+        case acceptPeer(nodeID: String, Sluice_V1_Welcome)
+        /// A cluster message frame from the peer: hand it to the group.
+        case cluster(from: String)
         case grantSubscriberCredit(Int)
         /// Send an Error frame, then close.
         case fail(Sluice_V1_ErrorCode, String)
@@ -42,16 +56,19 @@ struct ConnectionStateMachine {
     /// The streams a producer may send to (input streams) and the ones a subscriber may follow.
     let inputs: [StreamEntry]
     let outputs: [StreamEntry]
+    /// Whether peer-link connections are served (the node belongs to an HA group).
+    let acceptsPeers: Bool
 
-    init(nodeID: String, authToken: String?, credit: Int, inputs: [StreamEntry], outputs: [StreamEntry]) {
+    init(nodeID: String, authToken: String?, credit: Int, inputs: [StreamEntry], outputs: [StreamEntry], acceptsPeers: Bool = false) {
         self.nodeID = nodeID
         self.authToken = authToken
         self.credit = credit
         self.inputs = inputs
         self.outputs = outputs
+        self.acceptsPeers = acceptsPeers
     }
 
-    mutating func helloReceived(_ hello: Sluice_V1_Hello) -> Action {
+    mutating func helloReceived(_ hello: Sluice_V1_Hello, leadership: Leadership = .standalone) -> Action {
         guard case .awaitingHello = state else { return fail(.unexpectedFrame, "Hello was already received") }
         guard hello.protocolVersion == ControlMessage.protocolVersion else {
             return fail(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported; this node speaks \(ControlMessage.protocolVersion)")
@@ -62,6 +79,15 @@ struct ConnectionStateMachine {
         var welcome = Sluice_V1_Welcome()
         welcome.protocolVersion = ControlMessage.protocolVersion
         welcome.nodeID = nodeID
+        if hello.role == .node {
+            guard acceptsPeers else { return fail(.unexpectedFrame, "this node is in no HA group; it takes no peer links") }
+            guard !hello.clientName.isEmpty else { return fail(.malformedMessage, "a peer link's Hello must name the node in client_name") }
+            state = .peer(nodeID: hello.clientName)
+            return .acceptPeer(nodeID: hello.clientName, welcome)
+        }
+        if case .following(let group, let leader) = leadership, hello.role == .producer || hello.role == .subscriber {
+            return fail(.notLeader, "this node follows in HA group '\(group)'; " + (leader.map { "the leader is \($0)" } ?? "no leader is elected yet"))
+        }
         switch hello.role {
         case .producer:
             var bound: [UInt32: StreamEntry] = [:]
@@ -119,7 +145,25 @@ struct ConnectionStateMachine {
         }
         state = .subscriber(stream: entry.name)
         return .startSubscription(stream: entry, credit: Int(s.initialCredit == 0 ? 64 : s.initialCredit),
-                                  includeExpired: s.includeExpired)
+                                  includeExpired: s.includeExpired, resumeAfter: s.resumeAfter)
+    }
+
+    /// A cluster message frame (vote, append, snapshot chunk, witness sync) arrived.
+    mutating func clusterFrameReceived() -> Action {
+        guard case .peer(let id) = state else {
+            return fail(.unexpectedFrame, "cluster messages need a peer-link handshake first")
+        }
+        return .cluster(from: id)
+    }
+
+    /// This node stopped leading: its clients must go to the new leader.
+    mutating func leadershipLost(group: String) -> Action {
+        switch state {
+        case .producer, .subscriber, .subscriberAwaitingSubscribe:
+            return fail(.notLeader, "this node no longer leads HA group '\(group)'")
+        default:
+            return .ignore
+        }
     }
 
     mutating func creditReceived(_ c: Sluice_V1_Credit) -> Action {

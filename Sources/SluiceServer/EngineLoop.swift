@@ -13,9 +13,26 @@ enum EngineCommand: Sendable {
     case batch(stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply)
     /// The live clock moved: fire what is due.
     case tick(Int64)
-    case subscribe(stream: String, subscriber: OutputSubscriber)
+    /// With `resumeAfter` > 0 (an HA group's subscriber back after a failover), the retained
+    /// outputs of `stream` after that sequence go to it first.
+    case subscribe(stream: String, subscriber: OutputSubscriber, resumeAfter: UInt64 = 0)
     case unsubscribe(stream: String, id: UInt64)
+    /// HA: from here on outputs go out stamped with `term` (leading), or are only retained (nil).
+    case lead(term: UInt64?)
+    /// HA: the engine's whole state (app, producer sequences, output sequence) for a snapshot.
+    case captureState(@Sendable ([UInt8]) -> Void)
+    /// HA: replace the engine's state with a captured one; reports an error text or nil.
+    case restoreState([UInt8], @Sendable (String?) -> Void)
+    /// HA: outputs through this sequence were delivered downstream: stop retaining them.
+    case releaseOutputs(through: UInt64)
     case stop
+}
+
+/// An HA group's output identity, stamped on each output batch (docs/ha.md).
+struct OutputStamp: Sendable, Hashable {
+    var group: String
+    var term: UInt64
+    var sequence: UInt64
 }
 
 /// Where the engine reports a batch's fate. Called on the engine thread; implementations hop to
@@ -28,7 +45,8 @@ protocol BatchReply: Sendable {
 /// Receives a stream's output chunks on the engine thread.
 protocol OutputSubscriber: Sendable {
     var id: UInt64 { get }
-    func deliver(_ batch: EventBatch)
+    /// `stamp` is set on an HA group's node, nil on a standalone one.
+    func deliver(_ batch: EventBatch, stamp: OutputStamp?)
 }
 
 /// One thread that owns an app runtime. Event loops hand it commands through a lock-free ring;
@@ -46,6 +64,11 @@ final class EngineLoop: @unchecked Sendable {
     private var sequences = ProducerSequences()
     private var subscribers: [String: [OutputSubscriber]] = [:]
     private var callbacksInstalled: Set<String> = []
+    /// HA: the group whose output this is; nil on a standalone node.
+    private let outputGroup: String?
+    /// HA: the leader's term while leading; nil while following (outputs retained, not sent).
+    private var leadingTerm: UInt64?
+    private var outputs = RetainedOutputs()
 
     // Counters read by status (relaxed atomics).
     let eventsIn = ManagedAtomic<Int>(0)
@@ -57,10 +80,17 @@ final class EngineLoop: @unchecked Sendable {
     /// Commands (batches, ticks) taken from the network but not yet applied.
     var backlog: Int { ring.backlog }
 
-    init(runtime: AppRuntime, capacity: Int = 8192, logger: Logger) {
+    /// The last output sequence assigned (HA), for status.
+    let outputSequence = ManagedAtomic<UInt64>(0)
+
+    /// - Parameter haOutputs: for a node of HA group `group`, every output stream: both data
+    ///   nodes number the same outputs the same way whether or not anyone subscribed.
+    init(runtime: AppRuntime, capacity: Int = 8192, haOutputs: (group: String, streams: [String])? = nil, logger: Logger) {
         self.runtime = runtime
         self.ring = CommandRing(capacity: capacity)
         self.logger = logger
+        self.outputGroup = haOutputs?.group
+        for stream in haOutputs?.streams ?? [] { installCallback(stream) }
     }
 
     func start(name: String) {
@@ -124,10 +154,34 @@ final class EngineLoop: @unchecked Sendable {
             }
         case .tick(let time):
             if time > runtime.now { runtime.advanceTime(to: time) }
-        case .subscribe(let stream, let subscriber):
+        case .subscribe(let stream, let subscriber, let resumeAfter):
             installCallback(stream)
+            if resumeAfter > 0, let group = outputGroup {
+                for retained in outputs.after(resumeAfter, stream: stream) {
+                    subscriber.deliver(retained.batch, stamp: OutputStamp(group: group, term: leadingTerm ?? 0, sequence: retained.sequence))
+                }
+            }
             subscribers[stream, default: []].append(subscriber)
             publishSubscriptions()
+        case .lead(let term):
+            leadingTerm = term
+        case .captureState(let reply):
+            reply(EngineState(runtime: runtime.snapshot(), sequences: sequences.encoded,
+                              outputSequence: outputSequence.load(ordering: .relaxed)).encoded)
+        case .restoreState(let bytes, let reply):
+            do {
+                let state = try EngineState(decoding: bytes)
+                try runtime.restore(state.runtime)
+                guard let restored = ProducerSequences(encoded: state.sequences) else { throw SnapshotError("bad producer sequences") }
+                sequences = restored
+                outputSequence.store(state.outputSequence, ordering: .relaxed)
+                outputs = RetainedOutputs()
+                reply(nil)
+            } catch {
+                reply("\(error)")
+            }
+        case .releaseOutputs(let through):
+            outputs.release(through: through)
         case .unsubscribe(let stream, let id):
             subscribers[stream]?.removeAll { $0.id == id }
             publishSubscriptions()
@@ -146,9 +200,20 @@ final class EngineLoop: @unchecked Sendable {
         guard callbacksInstalled.insert(stream).inserted else { return }
         do {
             try runtime.addCallback(stream: stream) { [unowned self] batch in
-                guard let subs = self.subscribers[stream], !subs.isEmpty else { return }
+                guard let group = self.outputGroup else {
+                    guard let subs = self.subscribers[stream], !subs.isEmpty else { return }
+                    self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
+                    for s in subs { s.deliver(batch, stamp: nil) }
+                    return
+                }
+                // HA: every output is numbered and retained on both nodes; only the leader sends.
+                let sequence = self.outputSequence.load(ordering: .relaxed) + 1
+                self.outputSequence.store(sequence, ordering: .relaxed)
+                self.outputs.append(sequence: sequence, stream: stream, batch: batch)
+                guard let term = self.leadingTerm, let subs = self.subscribers[stream], !subs.isEmpty else { return }
                 self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
-                for s in subs { s.deliver(batch) }
+                let stamp = OutputStamp(group: group, term: term, sequence: sequence)
+                for s in subs { s.deliver(batch, stamp: stamp) }
             }
         } catch {
             logger.warning("cannot subscribe to '\(stream)': \(error)")

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SluiceCluster
 import SluiceCore
 import SluiceQL
 import SluiceRuntime
@@ -25,6 +26,8 @@ public struct NodeConfiguration: Sendable {
     public var limits: WireLimits
     /// Node groups by name, for sinks whose `@destination(group='g1')` names one.
     public var groups: [String: [HostPort]]
+    /// Set when the node is a data node of an HA group.
+    public var ha: HAConfiguration?
 
     public init(nodeID: String = "node", host: String = "127.0.0.1", port: Int = 7701, appSource: String,
                 authToken: String? = nil, credit: Int = 32, tickInterval: Duration = .milliseconds(100),
@@ -38,6 +41,22 @@ public struct NodeConfiguration: Sendable {
         self.tickInterval = tickInterval
         self.limits = limits
         self.groups = groups
+    }
+}
+
+/// A data node's HA group settings (the node config's `cluster:` section).
+public struct HAConfiguration: Sendable {
+    public var group: GroupConfiguration
+    public var peerAddress: HostPort
+    public var witnessAddress: HostPort?
+    /// Where the term, the vote and the boot counter are kept.
+    public var dataDirectory: String
+
+    public init(group: GroupConfiguration, peerAddress: HostPort, witnessAddress: HostPort?, dataDirectory: String) {
+        self.group = group
+        self.peerAddress = peerAddress
+        self.witnessAddress = witnessAddress
+        self.dataDirectory = dataDirectory
     }
 }
 
@@ -60,6 +79,7 @@ public final class Node: Service, @unchecked Sendable {
     private let faultSequence = ManagedAtomic<UInt64>(0)
     private let httpDeclared: [(host: String, port: Int, routes: [HTTPSource.Route])]
     private var httpServers: [Task<Void, Error>] = []
+    private var driver: GroupDriver?
 
     /// Deploys the app; an invalid app throws its `Diagnostic` before anything listens.
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "sluice.node")) throws(Diagnostic) {
@@ -75,7 +95,16 @@ public final class Node: Service, @unchecked Sendable {
         sinkTargets = try TcpSink.targets(in: runtime.app).map { (runtime.schema(of: $0.stream)!, $0.target) }
         httpDeclared = try HTTPSource.declared(in: runtime)
         distributedDeclared = try SinkDeclaration.declared(in: runtime.app, schema: runtime.schema(of:), groups: configuration.groups)
-        engine = EngineLoop(runtime: runtime, logger: logger)
+        if configuration.ha != nil {
+            for case .stream(let s) in runtime.app.definitions {
+                for source in s.annotations where source.name.lowercased() == "source" && source.value("type")?.lowercased() == "http" {
+                    throw Diagnostic("an HA group's node takes input only through its replicated log: move @source(type='http') to a stateless node",
+                                     at: source.range)
+                }
+            }
+        }
+        let outputNames = outputs.map(\.name)
+        engine = EngineLoop(runtime: runtime, haOutputs: configuration.ha.map { ($0.group.groupID, outputNames) }, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
@@ -120,6 +149,14 @@ public final class Node: Service, @unchecked Sendable {
         let ids = nextConnectionID
         let connections = openConnections
         let codec = FrameCodec(limits: config.limits)
+        let loop = group.next()
+        if let ha = config.ha {
+            let driver = try GroupDriver(settings: .init(group: ha.group, peerAddress: ha.peerAddress, witnessAddress: ha.witnessAddress,
+                                                         dataDirectory: ha.dataDirectory, authToken: config.authToken, limits: config.limits),
+                                         engine: engine, inputs: inputs, loop: loop, logger: logger)
+            self.driver = driver
+        }
+        let driver = self.driver
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -127,10 +164,11 @@ public final class Node: Service, @unchecked Sendable {
             .childChannelInitializer { channel in
                 FramePipeline.configure(channel, codec: codec).flatMapThrowing {
                     let machine = ConnectionStateMachine(nodeID: config.nodeID, authToken: config.authToken,
-                                                         credit: config.credit, inputs: inputs, outputs: outputs)
+                                                         credit: config.credit, inputs: inputs, outputs: outputs,
+                                                         acceptsPeers: driver != nil)
                     let handler = NodeConnectionHandler(machine: machine, engine: engine, limits: config.limits,
                                                         subscriberID: ids.loadThenWrappingIncrement(ordering: .relaxed),
-                                                        logger: logger)
+                                                        driver: driver, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     connections.wrappingIncrement(ordering: .relaxed)
                     channel.closeFuture.whenComplete { _ in connections.wrappingDecrement(ordering: .relaxed) }
@@ -145,11 +183,14 @@ public final class Node: Service, @unchecked Sendable {
         }
         let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
         self.channel = channel
+        if let driver { try await loop.submit { driver.start(codec: codec) }.get() }
         let interval = TimeAmount.nanoseconds(Int64(config.tickInterval.components.seconds) * 1_000_000_000
                                               + config.tickInterval.components.attoseconds / 1_000_000_000)
         // The node, not the engine, reads the wall clock: it enters the engine as ticks.
-        ticker = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            _ = engine.submit(.tick(Int64(Date().timeIntervalSince1970 * 1000)))
+        // In an HA group the leader logs the tick, so that both nodes apply the same time.
+        ticker = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let millis = Int64(Date().timeIntervalSince1970 * 1000)
+            if let driver { driver.liveTick(millis: millis) } else { _ = engine.submit(.tick(millis)) }
         }
         let port = channel.localAddress?.port ?? config.port
         boundPort.store(port, ordering: .releasing)
@@ -171,6 +212,7 @@ public final class Node: Service, @unchecked Sendable {
         httpServers = []
         ticker?.cancel()
         ticker = nil
+        if let driver { try? await driver.loop.submit { driver.stop() }.get() }
         try? await channel?.close()
         channel = nil
         engine.stop()
@@ -216,7 +258,7 @@ public final class Node: Service, @unchecked Sendable {
                    batchesIn: engine.batchesIn.load(ordering: .relaxed),
                    connections: openConnections.load(ordering: .relaxed),
                    listeningPort: boundPort.load(ordering: .acquiring), backlog: engine.backlog,
-                   subscriptions: engine.subscriptions.withLockedValue { $0 })
+                   subscriptions: engine.subscriptions.withLockedValue { $0 }, ha: driver?.status)
     }
 
     let openConnections = ManagedAtomic<Int>(0)
@@ -240,6 +282,8 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var backlog: Int
     /// Outputs attached per output stream: subscribers and this node's own sinks.
     public var subscriptions: [String: Int]
+    /// The node's HA group, term and role, when it is a data node of one.
+    public var ha: HAStatus?
     public var isListening: Bool { listeningPort != 0 }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SluiceCluster
 import SluiceCore
 import SluiceTransport
 import SluiceWire
@@ -20,21 +21,31 @@ final class NodeConnectionHandler: ChannelInboundHandler {
     private var backlog: [EngineCommand] = []
     private var subscription: Subscription?
     private let subscriberID: UInt64
+    /// Set on a node of an HA group: input goes through the group's log, and clients leave when
+    /// the node stops leading.
+    private let driver: GroupDriver?
+    private var clusterDecoder = ClusterFrameDecoder()
 
     /// A subscriber's flow state: frames wait here while it has no credit.
     struct Subscription {
         var stream: String
         var credit: Int
-        var queued: [Frame] = []
+        var queued: [(frame: Frame, sequence: UInt64)] = []
+        /// Output sequences written and not yet paid back with credit (HA).
+        var unconfirmed: [UInt64] = []
+        var unconfirmedHead = 0
+        var confirmed: UInt64 = 0
         static let maxQueued = 4096
     }
 
-    init(machine: ConnectionStateMachine, engine: EngineLoop, limits: WireLimits, subscriberID: UInt64, logger: Logger) {
+    init(machine: ConnectionStateMachine, engine: EngineLoop, limits: WireLimits, subscriberID: UInt64,
+         driver: GroupDriver? = nil, logger: Logger) {
         self.machine = machine
         self.engine = engine
         self.limits = limits
         self.decoder = BatchDecoder(limits: limits)
         self.subscriberID = subscriberID
+        self.driver = driver
         self.logger = logger
     }
 
@@ -43,6 +54,7 @@ final class NodeConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        driver?.unregister(self)
         if let s = subscription {
             _ = engine.submit(.unsubscribe(stream: s.stream, id: subscriberID))
             subscription = nil
@@ -55,7 +67,9 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         let action: ConnectionStateMachine.Action
         do {
             switch frame.kind {
-            case .hello: action = machine.helloReceived(try frame.message(as: Sluice_V1_Hello.self))
+            case .hello: action = machine.helloReceived(try frame.message(as: Sluice_V1_Hello.self),
+                                                        leadership: driver?.leadership ?? .standalone)
+            case let kind where ClusterFrameDecoder.isClusterFrame(kind): action = machine.clusterFrameReceived()
             case .eventBatch: action = machine.batchReceived(streamID: try BatchPeek.streamID(frame.payload))
             case .subscribe: action = machine.subscribeReceived(try frame.message(as: Sluice_V1_Subscribe.self))
             case .credit: action = machine.creditReceived(try frame.message(as: Sluice_V1_Credit.self))
@@ -73,9 +87,21 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         switch action {
         case .send(let welcome):
             context.writeAndFlush(wrapOutboundOut(ControlMessage.welcome(welcome)), promise: nil)
+            driver?.register(self)
+        case .acceptPeer(let nodeID, let welcome):
+            logger.info("peer link accepted", metadata: ["from": "\(nodeID)"])
+            context.writeAndFlush(wrapOutboundOut(ControlMessage.welcome(welcome)), promise: nil)
+        case .cluster(let sender):
+            do {
+                if let (group, message) = try clusterDecoder.decode(frame) { driver?.received(message, group: group, from: sender) }
+            } catch let error as WireError {
+                fail(ControlMessage.code(of: error), error.message, context: context)
+            } catch {
+                fail(.malformedMessage, "\(error)", context: context)
+            }
         case .submit(let stream):
             submit(frame, stream: stream, context: context)
-        case .startSubscription(let stream, let credit, let includeExpired):
+        case .startSubscription(let stream, let credit, let includeExpired, let resumeAfter):
             var welcome = Sluice_V1_Welcome()
             welcome.protocolVersion = ControlMessage.protocolVersion
             var binding = Sluice_V1_StreamBinding()
@@ -87,11 +113,13 @@ final class NodeConnectionHandler: ChannelInboundHandler {
             let subscriber = ChannelSubscriber(id: subscriberID, includeExpired: includeExpired,
                                                handler: NIOLoopBound(self, eventLoop: context.eventLoop),
                                                eventLoop: context.eventLoop)
-            if !engine.submit(.subscribe(stream: stream.name, subscriber: subscriber)) {
+            driver?.register(self)
+            if !engine.submit(.subscribe(stream: stream.name, subscriber: subscriber, resumeAfter: resumeAfter)) {
                 fail(.shuttingDown, "the node is overloaded; try again", context: context)
             }
         case .grantSubscriberCredit(let n):
             subscription?.credit += n
+            confirm(n)
             flushSubscription(context: context)
         case .fail(let code, let message):
             fail(code, message, context: context)
@@ -136,6 +164,14 @@ final class NodeConnectionHandler: ChannelInboundHandler {
             return
         }
         let reply = ChannelReply(handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
+        if let driver {
+            guard driver.accept(payload: frame.payload, stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
+                                sequence: decoded.header.sequence, reply: reply) else {
+                fail(.notLeader, "this node does not lead HA group '\(driver.settings.group.groupID)'", context: context)
+                return
+            }
+            return
+        }
         let command = EngineCommand.batch(stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
                                           sequence: decoded.header.sequence, reply: reply)
         if backlog.isEmpty && engine.submit(command) { return }
@@ -176,15 +212,15 @@ final class NodeConnectionHandler: ChannelInboundHandler {
 
     // MARK: Subscribing
 
-    /// On the event loop: an output batch for this subscriber.
-    func output(_ frame: Frame) {
+    /// On the event loop: an output batch for this subscriber (`sequence` is 0 off HA groups).
+    func output(_ frame: Frame, sequence: UInt64) {
         guard let context, subscription != nil else { return }
         if subscription!.queued.count >= Subscription.maxQueued {
             fail(.shuttingDown, "the subscriber fell more than \(Subscription.maxQueued) batches behind", context: context)
             subscription = nil
             return
         }
-        subscription!.queued.append(frame)
+        subscription!.queued.append((frame, sequence))
         flushSubscription(context: context)
     }
 
@@ -192,13 +228,39 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         guard var s = subscription else { return }
         var wrote = false
         while s.credit > 0, !s.queued.isEmpty {
-            context.write(wrapOutboundOut(s.queued.removeFirst()), promise: nil)
+            let (frame, sequence) = s.queued.removeFirst()
+            context.write(wrapOutboundOut(frame), promise: nil)
+            if driver != nil { s.unconfirmed.append(sequence) }
             s.credit -= 1
             wrote = true
         }
         subscription = s
         if wrote { context.flush() }
     }
+
+    /// Credit comes back as the subscriber takes batches: the oldest `n` written are delivered.
+    private func confirm(_ n: Int) {
+        guard driver != nil, var s = subscription else { return }
+        let take = min(n, s.unconfirmed.count - s.unconfirmedHead)
+        if take > 0 {
+            s.confirmed = max(s.confirmed, s.unconfirmed[s.unconfirmedHead + take - 1])
+            s.unconfirmedHead += take
+            if s.unconfirmedHead > 1024 {
+                s.unconfirmed.removeFirst(s.unconfirmedHead)
+                s.unconfirmedHead = 0
+            }
+        }
+        subscription = s
+    }
+}
+
+extension NodeConnectionHandler: GroupDriver.Client {
+    func leadershipLost(group: String) {
+        guard let context else { return }
+        if case .fail(let code, let message) = machine.leadershipLost(group: group) { fail(code, message, context: context) }
+    }
+
+    var confirmedOutput: UInt64? { subscription.map(\.confirmed) }
 }
 
 /// Reports a batch's fate back to its connection's event loop.
@@ -224,7 +286,7 @@ struct ChannelSubscriber: OutputSubscriber {
     let handler: NIOLoopBound<NodeConnectionHandler>
     let eventLoop: EventLoop
 
-    func deliver(_ batch: EventBatch) {
+    func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
         var rows = batch
         if !includeExpired || batch.kinds.contains(.reset) {
             let keep = (0..<batch.count).filter { batch.kinds[$0] == .current || (includeExpired && batch.kinds[$0] == .expired) }
@@ -232,9 +294,11 @@ struct ChannelSubscriber: OutputSubscriber {
         }
         guard !rows.isEmpty else { return }
         var payload = ByteBuffer()
-        guard (try? BatchCodec.encode(rows, header: BatchHeader(streamID: 1, producerID: 0, sequence: 0), into: &payload)) != nil else { return }
+        let header = BatchHeader(streamID: 1, producerID: 0, sequence: stamp?.sequence ?? 0,
+                                 outputGroup: stamp?.group ?? "", outputTerm: stamp?.term ?? 0)
+        guard (try? BatchCodec.encode(rows, header: header, into: &payload)) != nil else { return }
         let frame = Frame(kind: .eventBatch, payload: payload)
-        let handler = self.handler
-        eventLoop.execute { handler.value.output(frame) }
+        let handler = self.handler, sequence = stamp?.sequence ?? 0
+        eventLoop.execute { handler.value.output(frame, sequence: sequence) }
     }
 }

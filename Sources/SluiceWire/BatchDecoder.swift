@@ -122,13 +122,21 @@ private struct BatchReader {
             while !reader.isAtEnd {
                 let (field, type) = try reader.tag()
                 switch field {
-                case Field.streamID, Field.producerID, Field.sequence, Field.eventCount:
+                case Field.outputGroup:
+                    guard type == WireType.lengthDelimited.rawValue else { throw ProtoReader.Failure.badWireType(field: field, type: type) }
+                    let range = try reader.lengthDelimited()
+                    guard range.count <= BatchHeader.maxGroupBytes else {
+                        throw WireError(.malformedMessage, "output group name of \(range.count) bytes is over \(BatchHeader.maxGroupBytes)")
+                    }
+                    header.outputGroup = String(decoding: bytes[range], as: UTF8.self)
+                case Field.streamID, Field.producerID, Field.sequence, Field.eventCount, Field.outputTerm:
                     guard type == WireType.varint.rawValue else { throw ProtoReader.Failure.badWireType(field: field, type: type) }
                     let value = try reader.varint()
                     switch field {
                     case Field.streamID: header.streamID = UInt32(truncatingIfNeeded: value)
                     case Field.producerID: header.producerID = value
                     case Field.sequence: header.sequence = value
+                    case Field.outputTerm: header.outputTerm = value
                     default: eventCount = UInt64(UInt32(truncatingIfNeeded: value))
                     }
                 case Field.columns:

@@ -25,6 +25,28 @@ public struct BatchEncoder: Sendable {
             try encodeColumn(column, index: index, of: batch.columns.count, events: n, into: &out)
         }
         try encodeKinds(batch.kinds, into: &out)
+        if !header.outputGroup.isEmpty || header.outputTerm != 0 { try encodeOutputIdentity(header, into: &out) }
+    }
+
+    private func encodeOutputIdentity(_ header: BatchHeader, into out: inout ByteBuffer) throws {
+        var group = header.outputGroup
+        let size = group.utf8.count
+        guard size <= BatchHeader.maxGroupBytes else {
+            throw WireError(.malformedMessage, "output group name of \(size) bytes is over \(BatchHeader.maxGroupBytes)")
+        }
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * 11 + size) { raw in
+            var w = ProtoWriter(raw.baseAddress!)
+            if size > 0 {
+                w.tag(Field.outputGroup, .lengthDelimited)
+                w.varint(UInt64(size))
+                group.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) }
+            }
+            if header.outputTerm != 0 {
+                w.tag(Field.outputTerm, .varint)
+                w.varint(header.outputTerm)
+            }
+            return w.cursor - raw.baseAddress!
+        }
     }
 
     private func encodeHead(_ timestamps: [Int64], header: BatchHeader, into out: inout ByteBuffer) throws {

@@ -8,10 +8,11 @@ public enum FrameKind: UInt8, Sendable, Hashable, CaseIterable {
     case subscribe = 6
     case credit = 7
     case error = 8
-    case heartbeat = 32
     case voteRequest = 33
     case voteResponse = 34
     case replicationAppend = 35
     case replicationAck = 36
     case snapshotChunk = 37
+    case witnessSync = 38
+    case witnessSyncResponse = 39
 }

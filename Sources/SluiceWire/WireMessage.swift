@@ -15,12 +15,13 @@ extension Sluice_V1_Nack: WireMessage { public static var frameKind: FrameKind {
 extension Sluice_V1_Subscribe: WireMessage { public static var frameKind: FrameKind { .subscribe } }
 extension Sluice_V1_Credit: WireMessage { public static var frameKind: FrameKind { .credit } }
 extension Sluice_V1_Error: WireMessage { public static var frameKind: FrameKind { .error } }
-extension Sluice_V1_Heartbeat: WireMessage { public static var frameKind: FrameKind { .heartbeat } }
 extension Sluice_V1_VoteRequest: WireMessage { public static var frameKind: FrameKind { .voteRequest } }
 extension Sluice_V1_VoteResponse: WireMessage { public static var frameKind: FrameKind { .voteResponse } }
 extension Sluice_V1_ReplicationAppend: WireMessage { public static var frameKind: FrameKind { .replicationAppend } }
 extension Sluice_V1_ReplicationAck: WireMessage { public static var frameKind: FrameKind { .replicationAck } }
 extension Sluice_V1_SnapshotChunk: WireMessage { public static var frameKind: FrameKind { .snapshotChunk } }
+extension Sluice_V1_WitnessSync: WireMessage { public static var frameKind: FrameKind { .witnessSync } }
+extension Sluice_V1_WitnessSyncResponse: WireMessage { public static var frameKind: FrameKind { .witnessSyncResponse } }
 
 extension Frame {
     /// A frame carrying `message`, of the message's kind.

@@ -15,6 +15,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Events to print.") var count: Int = 100_000
     @Option(help: "The stream name written on each line.") var stream: String = "Request"
     @Option(help: "Seed, as for `sluice send --seed`.") var seed: UInt64 = RequestGenerator.defaultSeed
+    @Flag(help: "Add a last attribute 'requestId long' numbering the events 1, 2, …, as `sluice send --ids` does.") var ids = false
 
     func validate() throws {
         guard kind == "request" else { throw ValidationError("generate knows only 'request'") }
@@ -28,7 +29,12 @@ struct Generate: ParsableCommand {
         var text = ""
         while made < count {
             // The same batch cuts as `send` is not needed: the generator's sequence does not depend on them.
-            let batch = generator.batch(min(1024, count - made))
+            var batch = generator.batch(min(1024, count - made))
+            if ids {
+                var column = Column(type: .long)
+                for id in made + 1...made + batch.count { column.appendLong(Int64(id)) }
+                batch.columns.append(column)
+            }
             for row in 0..<batch.count {
                 text.removeAll(keepingCapacity: true)
                 EventJSON.append(stream: stream, batch: batch, row: row, to: &text)

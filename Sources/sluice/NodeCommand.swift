@@ -92,11 +92,6 @@ struct NodeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             Foundation.exit(1)
         }
-        if let cluster = file.cluster, cluster.enabled {
-            // Parsed and checked, but pairing comes with the HA issue.
-            logger.warning("the cluster section is not acted on yet; running standalone",
-                           metadata: ["groupId": "\(cluster.groupId ?? "")", "peer": "\(cluster.peer.map(\.description) ?? "")"])
-        }
         return Plan(appPath: file.app, listen: file.node.listen, admin: file.node.admin,
                     placement: NodePlacement(config: file), make: file.nodeConfiguration)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import SluiceClient
 import SluiceCore
 
@@ -30,6 +31,10 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Auth token the nodes expect.") var token: String?
     @Option(help: "Producer id (default: random).") var producerID: UInt64?
     @Option(help: "Seed for --generate.") var seed: UInt64 = RequestGenerator.defaultSeed
+    @Flag(help: "With --generate: add a last attribute 'requestId long' numbering the events 1, 2, … (for exactly-once checks).")
+    var ids = false
+    @Option(help: "With --ids: write each batch's outcome to this file, one line 'FIRST LAST ok|failed' per batch.")
+    var ackLog: String?
 
     func validate() throws {
         guard (events == nil) != (generate == nil) else { throw ValidationError("give exactly one of --events and --generate") }
@@ -39,6 +44,8 @@ struct Send: AsyncParsableCommand {
         if let count, count < 0 { throw ValidationError("--count must not be negative") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
         if producerID == 0 { throw ValidationError("--producer-id 0 is reserved") }
+        if ids, generate == nil { throw ValidationError("--ids numbers generated events: it needs --generate") }
+        if ackLog != nil, !ids { throw ValidationError("--ack-log names batches by their requestIds: it needs --ids") }
     }
 
     func run() async throws {
@@ -47,7 +54,7 @@ struct Send: AsyncParsableCommand {
         let source: EventSource
         do {
             source = try events.map { try EventSource.file($0, stream: stream, schema: schema, limit: count, batch: batch) }
-                ?? .request(RequestGenerator(seed: seed), schema: RequestGenerator.schema(stream: stream), total: count ?? 100_000)
+                ?? .request(RequestGenerator(seed: seed), schema: RequestGenerator.schema(stream: stream, ids: ids), total: count ?? 100_000)
         } catch let error as ClientError {
             fail(error.message)
         }
@@ -70,6 +77,7 @@ struct Send: AsyncParsableCommand {
         var sent = 0
         var failure: (any Error)?
         var batches = source.batches(size: batch)
+        var outcomes = ackLog.map { AckLog(path: $0) }
         do {
             while let next = batches.next() {
                 if let rate {
@@ -77,10 +85,21 @@ struct Send: AsyncParsableCommand {
                     let due = start + .seconds(Double(sent) / rate)
                     if due > clock.now { try await Task.sleep(until: due, clock: clock) }
                 }
-                try await producer.enqueue(stream: stream, batch: next)
+                if outcomes != nil {
+                    // Each batch's own acknowledgement, at most --in-flight outstanding.
+                    outcomes!.track(producer.submit(stream: stream, batch: next), first: sent + 1, last: sent + next.count)
+                    if outcomes!.outstanding >= inFlight { await outcomes!.settleOldest() }
+                } else {
+                    try await producer.enqueue(stream: stream, batch: next)
+                }
                 sent += next.count
             }
-            try await producer.flush()
+            if outcomes != nil {
+                while outcomes!.outstanding > 0 { await outcomes!.settleOldest() }
+                outcomes!.close()
+            } else {
+                try await producer.flush()
+            }
         } catch {
             failure = error
         }
@@ -90,6 +109,49 @@ struct Send: AsyncParsableCommand {
         let eps = seconds > 0 ? Double(acked) / seconds : 0
         print("{\"sent\":\(sent),\"acked\":\(acked),\"seconds\":\(String(format: "%.3f", seconds)),\"eventsPerSecond\":\(Int(eps.rounded()))}")
         if let failure { fail("\(failure)") }
+    }
+}
+
+/// `--ack-log`: the outcome of every batch, for a checker that counts lost and duplicated events.
+struct AckLog {
+    private let handle: FileHandle
+    private var window: [(first: Int, last: Int, acknowledged: EventLoopFuture<Void>)] = []
+    private var head = 0
+    private var text = ""
+
+    init(path: String) {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            fail("cannot write --ack-log \(path)")
+        }
+        self.handle = handle
+    }
+
+    var outstanding: Int { window.count - head }
+
+    mutating func track(_ acknowledged: EventLoopFuture<Void>, first: Int, last: Int) {
+        window.append((first, last, acknowledged))
+    }
+
+    mutating func settleOldest() async {
+        let (first, last, acknowledged) = window[head]
+        head += 1
+        let ok = (try? await acknowledged.get()) != nil
+        text += "\(first) \(last) \(ok ? "ok" : "failed")\n"
+        if text.utf8.count > 1 << 16 { flushText() }
+        if head > 4096 {
+            window.removeFirst(head)
+            head = 0
+        }
+    }
+
+    mutating func close() {
+        flushText()
+        try? handle.close()
+    }
+
+    private mutating func flushText() {
+        handle.write(Data(text.utf8))
+        text = ""
     }
 }
 
@@ -166,8 +228,13 @@ enum EventSource {
             case .request(var generator, let schema, let total):
                 guard made < total else { return nil }
                 let n = min(size, total - made)
+                var b = generator.batch(n)
+                if schema.attributes.count > RequestGenerator.attributes.count {
+                    var ids = Column(type: .long)
+                    for id in made + 1...made + n { ids.appendLong(Int64(id)) }
+                    b.columns.append(ids)
+                }
                 made += n
-                let b = generator.batch(n)
                 source = .request(generator, schema: schema, total: total)
                 return b
             }

@@ -11,7 +11,8 @@ struct Subscribe: AsyncParsableCommand {
         discussion: "Stops after --count events or --timeout seconds; exits non-zero when --count was not reached."
     )
 
-    @Option(help: "The node, HOST:PORT.") var to: String
+    @Option(help: "The node, HOST:PORT; or an HA group's members, HOST:PORT,HOST:PORT, to follow its leader across failovers.")
+    var to: String
     @Option(help: "The stream to follow.") var stream: String
     @Option(help: "Stop after this many events.") var count: Int?
     @Option(help: "Stop after this many seconds.") var timeout: Double?
@@ -27,17 +28,16 @@ struct Subscribe: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let endpoint: Endpoint
-        do throws(ClientError) { endpoint = try Endpoint(parsing: to) } catch { fail(error.message) }
-        let subscriber = Subscriber(endpoint: endpoint, stream: stream, includeExpired: includeExpired, credit: credit,
-                                    authToken: token, clientName: "sluice-subscribe")
+        let endpoints: [Endpoint]
+        do throws(ClientError) { endpoints = try Endpoint.list(to) } catch { fail(error.message) }
+        let source = BatchSource(endpoints: endpoints, stream: stream, includeExpired: includeExpired, credit: credit, token: token)
         let deadline = Deadline()
         let timer: Task<Void, Never>? = timeout.map { seconds in
             Task {
                 try? await Task.sleep(for: .seconds(seconds))
                 guard !Task.isCancelled else { return }
                 deadline.passed = true
-                await subscriber.close()
+                await source.close()
             }
         }
         defer { timer?.cancel() }
@@ -48,7 +48,7 @@ struct Subscribe: AsyncParsableCommand {
         if count != 0 {
             do {
                 var text = ""
-                outer: for try await batch in subscriber {
+                outer: while let batch = try await source.next() {
                     for row in 0..<batch.count {
                         if !quiet {
                             EventJSON.append(stream: stream, batch: batch, row: row, to: &text)
@@ -67,12 +67,44 @@ struct Subscribe: AsyncParsableCommand {
                 failure = error
             }
         }
-        await subscriber.close()
+        await source.close()
         if quiet { print("{\"received\":\(received)}") }
         if let failure, !deadline.passed { fail("\(failure)") }
         if let count, received < count {
             fail("received \(received) of \(count) events\(deadline.passed ? " before the \(timeout!) s timeout" : "")")
         }
+    }
+}
+
+/// One node's stream, or an HA group's followed across failovers.
+private struct BatchSource: Sendable {
+    let single: Subscriber?
+    let following: FollowingSubscriber?
+
+    init(endpoints: [Endpoint], stream: String, includeExpired: Bool, credit: Int, token: String?) {
+        if endpoints.count == 1 {
+            single = Subscriber(endpoint: endpoints[0], stream: stream, includeExpired: includeExpired, credit: credit,
+                                authToken: token, clientName: "sluice-subscribe")
+            following = nil
+        } else {
+            single = nil
+            following = FollowingSubscriber(endpoints: endpoints, stream: stream, includeExpired: includeExpired, credit: credit,
+                                            authToken: token, clientName: "sluice-subscribe")
+        }
+    }
+
+    func next() async throws -> EventBatch? {
+        if let single {
+            var iterator = single.makeAsyncIterator()
+            return try await iterator.next()
+        }
+        var iterator = following!.makeAsyncIterator()
+        return try await iterator.next()
+    }
+
+    func close() async {
+        await single?.close()
+        await following?.close()
     }
 }
 

@@ -9,6 +9,12 @@ final class NodeMetrics: Sendable {
     private let eventsOut: Counter
     private let batchesIn: Counter
     private let connections: Gauge
+    private let haTerm: Gauge
+    private let haLeader: Gauge
+    private let haDegraded: Gauge
+    private let haFollowerLag: Gauge
+    private let haCommitIndex: Gauge
+    private let haElectionsWon: Gauge
     /// Totals already added to the counters; a scrape adds only the difference.
     private let seen = NIOLockedValueBox((eventsIn: 0, eventsOut: 0, batchesIn: 0))
 
@@ -22,6 +28,15 @@ final class NodeMetrics: Sendable {
                                          help: "Event batches the engine has applied.")
         connections = registry.makeGauge(name: "sluice_connections", labels: labels,
                                          help: "Open client connections (producers and subscribers).")
+        haTerm = registry.makeGauge(name: "sluice_ha_term", labels: labels, help: "HA: the group's current term as this node knows it.")
+        haLeader = registry.makeGauge(name: "sluice_ha_leader", labels: labels, help: "HA: 1 while this node leads its group.")
+        haDegraded = registry.makeGauge(name: "sluice_ha_degraded", labels: labels,
+                                        help: "HA: 1 while this node leads without its follower (on the witness's vote).")
+        haFollowerLag = registry.makeGauge(name: "sluice_ha_follower_lag_entries", labels: labels,
+                                           help: "HA leader: log entries the follower does not hold yet.")
+        haCommitIndex = registry.makeGauge(name: "sluice_ha_commit_index", labels: labels, help: "HA: the last committed log index.")
+        haElectionsWon = registry.makeGauge(name: "sluice_ha_elections_won", labels: labels,
+                                            help: "HA: times this node took the lead since it started.")
     }
 
     /// The exposition text for `status`.
@@ -34,6 +49,14 @@ final class NodeMetrics: Sendable {
             seen = (max(seen.eventsIn, status.eventsIn), max(seen.eventsOut, status.eventsOut),
                     max(seen.batchesIn, status.batchesIn))
             connections.set(Int64(status.connections))
+            if let ha = status.ha {
+                haTerm.set(Int64(clamping: ha.term))
+                haLeader.set(Int64(ha.role.hasPrefix("leader") ? 1 : 0))
+                haDegraded.set(Int64(ha.degraded ? 1 : 0))
+                haFollowerLag.set(Int64(clamping: ha.followerLag ?? 0))
+                haCommitIndex.set(Int64(clamping: ha.commitIndex))
+                haElectionsWon.set(Int64(ha.electionsWon))
+            }
             return registry.emitToString()
         }
     }

@@ -1,3 +1,4 @@
+import SluiceCluster
 import SluiceCore
 import Foundation
 import Yams
@@ -30,9 +31,13 @@ public struct NodeConfigFile: Sendable, Hashable {
         public var enabled: Bool
         public var groupId: String?
         public var peer: HostPort?
+        /// The peer's name in the group: its own listen address, unless `peer` is a relay (a proxy).
+        public var peerId: String?
         public var witness: HostPort?
         public var heartbeatInterval: Duration
         public var heartbeatMaxRetry: Int
+        /// `sync` (default): a producer's batch is acknowledged once the follower holds it.
+        public var replication: ReplicationMode = .sync
 
         public static let defaultHeartbeatInterval: Duration = .milliseconds(100)
         public static let defaultHeartbeatMaxRetry = 3
@@ -53,8 +58,17 @@ public struct NodeConfigFile: Sendable, Hashable {
 
     /// The node's runtime configuration, given the app's source text.
     public func nodeConfiguration(appSource: String) -> NodeConfiguration {
-        NodeConfiguration(nodeID: node.id, host: node.listen.host, port: node.listen.port, appSource: appSource,
-                          authToken: authToken, credit: credit, groups: groups)
+        var configuration = NodeConfiguration(nodeID: node.id, host: node.listen.host, port: node.listen.port, appSource: appSource,
+                                              authToken: authToken, credit: credit, groups: groups)
+        if let cluster, cluster.enabled, let group = cluster.groupId, let peer = cluster.peer, let dataDir = node.dataDir {
+            // Group members are named by their listen addresses, which every party already knows.
+            configuration.ha = HAConfiguration(
+                group: GroupConfiguration(groupID: group, selfID: node.listen.description, peerID: cluster.peerId ?? peer.description,
+                                          witnessID: cluster.witness?.description, heartbeatInterval: cluster.heartbeatInterval,
+                                          heartbeatMaxRetry: cluster.heartbeatMaxRetry, replication: cluster.replication),
+                peerAddress: peer, witnessAddress: cluster.witness, dataDirectory: dataDir + "/ha")
+        }
+        return configuration
     }
 
     /// Reads and parses `path`. Errors name `path`.
@@ -258,22 +272,33 @@ struct Reader {
     }
 
     func clusterSection(_ n: Yams.Node, node: NodeConfigFile.NodeSection) throws(ConfigError) -> NodeConfigFile.ClusterSection {
-        let e = try mapping(n, path: "cluster", allowed: ["enabled", "groupId", "peer", "witness",
-                                                          "heartbeatInterval", "heartbeatMaxRetry"])
-        let section = NodeConfigFile.ClusterSection(
+        let e = try mapping(n, path: "cluster", allowed: ["enabled", "groupId", "peer", "peerId", "witness",
+                                                          "heartbeatInterval", "heartbeatMaxRetry", "replication"])
+        var section = NodeConfigFile.ClusterSection(
             enabled: try bool(e["enabled"], "cluster.enabled", in: n) ?? false,
             groupId: try string(e["groupId"], "cluster.groupId", in: n),
             peer: try hostPort(e["peer"], "cluster.peer", in: n),
+            peerId: try string(e["peerId"], "cluster.peerId", in: n),
             witness: try hostPort(e["witness"], "cluster.witness", in: n),
             heartbeatInterval: try duration(e["heartbeatInterval"], "cluster.heartbeatInterval", in: n)
                 ?? NodeConfigFile.ClusterSection.defaultHeartbeatInterval,
             heartbeatMaxRetry: try int(e["heartbeatMaxRetry"], "cluster.heartbeatMaxRetry", in: n, min: 1)
                 ?? NodeConfigFile.ClusterSection.defaultHeartbeatMaxRetry)
+        if let r = e["replication"] {
+            guard let mode = r.scalar.flatMap({ ReplicationMode(rawValue: $0.string.lowercased()) }) else {
+                throw error("'cluster.replication' must be 'sync' or 'async'", at: r)
+            }
+            section.replication = mode
+        }
         guard section.enabled else { return section }
         // An enabled pair needs to know its group and its partner.
         if section.groupId == nil { throw error("'cluster.groupId' is required when the cluster is enabled", at: n) }
         guard let peer = section.peer else { throw error("'cluster.peer' is required when the cluster is enabled", at: n) }
         if peer == node.listen { throw error("'cluster.peer' is this node's own listen address \(peer)", at: e["peer"]) }
+        if let witness = section.witness, witness == node.listen || witness == peer {
+            throw error("'cluster.witness' must be a third party, not \(witness)", at: e["witness"])
+        }
+        if node.dataDir == nil { throw error("'node.dataDir' is required when the cluster is enabled: the term lives there", at: n) }
         return section
     }
 

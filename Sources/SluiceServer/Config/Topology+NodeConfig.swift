@@ -21,6 +21,8 @@ extension Topology {
                 cluster.append(("heartbeatInterval", .init("\(milliseconds)ms")))
             }
             if let heartbeatMaxRetry { cluster.append(("heartbeatMaxRetry", .init(String(heartbeatMaxRetry)))) }
+            if let witness { cluster.append(("witness", .init(witness.listen.description))) }
+            if let replication { cluster.append(("replication", .init(replication.rawValue))) }
             top.append(("cluster", mapping(cluster)))
         }
         if !groups.isEmpty {

@@ -1,3 +1,4 @@
+import SluiceCluster
 import SluiceCore
 import Foundation
 import Yams
@@ -59,6 +60,16 @@ public struct Topology: Sendable, Hashable {
     public var groups: [Group]
     public var heartbeatInterval: Duration?
     public var heartbeatMaxRetry: Int?
+    /// The groups' third voter (`sluice witness`), when the topology has one.
+    public var witness: WitnessSpec?
+    public var replication: ReplicationMode?
+
+    /// `stateful.witness`: one witness process votes in every group.
+    public struct WitnessSpec: Sendable, Hashable {
+        public var listen: HostPort
+        public var dataDir: String?
+        public var logDir: String?
+    }
 
     /// Data nodes per group: a leader and a follower (DESIGN.md, "High availability").
     public static let membersPerGroup = 2
@@ -107,12 +118,27 @@ private struct TopologyReader {
         var groups: [Topology.Group] = []
         var heartbeatInterval: Duration?
         var heartbeatMaxRetry: Int?
+        var witness: Topology.WitnessSpec?
+        var replication: ReplicationMode?
         if let section = top["stateful"], !reader.isNull(section) {
             let e = try reader.mapping(section, path: "stateful",
-                                       allowed: ["apps", "groups", "heartbeatInterval", "heartbeatMaxRetry"])
+                                       allowed: ["apps", "groups", "heartbeatInterval", "heartbeatMaxRetry", "witness", "replication"])
             let app = try app(e["apps"], "stateful.apps", in: section)
             heartbeatInterval = try reader.duration(e["heartbeatInterval"], "stateful.heartbeatInterval", in: section)
             heartbeatMaxRetry = try reader.int(e["heartbeatMaxRetry"], "stateful.heartbeatMaxRetry", in: section, min: 1)
+            if let r = e["replication"] {
+                guard let mode = r.scalar.flatMap({ ReplicationMode(rawValue: $0.string.lowercased()) }) else {
+                    throw reader.error("'stateful.replication' must be 'sync' or 'async'", at: r)
+                }
+                replication = mode
+            }
+            if let w = e["witness"], !reader.isNull(w) {
+                let f = try reader.mapping(w, path: "stateful.witness", allowed: ["listen", "dataDir", "logDir"])
+                witness = Topology.WitnessSpec(
+                    listen: try address(f["listen"], "stateful.witness.listen", in: w, what: "the witness"),
+                    dataDir: try reader.string(f["dataDir"], "stateful.witness.dataDir", in: w).map(reader.resolve),
+                    logDir: try reader.string(f["logDir"], "stateful.witness.logDir", in: w).map(reader.resolve))
+            }
             for (key, value) in try entries(e["groups"], "stateful.groups", in: section) {
                 let group = key.scalar?.string ?? ""
                 let path = "stateful.groups.\(group)"
@@ -132,7 +158,7 @@ private struct TopologyReader {
             throw reader.error("the topology has no nodes: give at least one of 'stateless', 'partitioner', 'stateful'", at: root)
         }
         return Topology(name: name, nodes: nodes, groups: groups, heartbeatInterval: heartbeatInterval,
-                        heartbeatMaxRetry: heartbeatMaxRetry)
+                        heartbeatMaxRetry: heartbeatMaxRetry, witness: witness, replication: replication)
     }
 
     /// A non-empty mapping whose keys are names (node ids, group names), in the file's order.

@@ -31,6 +31,8 @@ public struct ClusterRunState: Sendable, Hashable, Codable {
     public var startedAt: Date
     /// In start order: downstream tiers first.
     public var nodes: [NodeProcess]
+    /// The groups' witness process (its `config` is its data directory), when there is one.
+    public var witness: NodeProcess?
 
     public init(name: String, topology: String, startedAt: Date, nodes: [NodeProcess] = []) {
         self.name = name

@@ -29,9 +29,12 @@ public enum ClusterStatus {
         public var role: String?
         public var term: Int?
         public var listen: String?
+        /// An HA data node's view of its group.
+        public var ha: HAStatus?
 
         public init(nodeID: String, eventsIn: Int, eventsOut: Int, backlog: Int? = nil, tier: String? = nil,
-                    group: String? = nil, role: String? = nil, term: Int? = nil, listen: String? = nil) {
+                    group: String? = nil, role: String? = nil, term: Int? = nil, listen: String? = nil, ha: HAStatus? = nil) {
+            self.ha = ha
             self.nodeID = nodeID
             self.eventsIn = eventsIn
             self.eventsOut = eventsOut
@@ -71,10 +74,15 @@ public enum ClusterStatus {
         /// The counters at the second sample: totals for scripts that report progress.
         public var eventsIn: Int? = nil
         public var eventsOut: Int? = nil
+        /// HA leader: log entries the follower does not hold yet.
+        public var followerLag: Int? = nil
+        public var degraded: Bool? = nil
+        /// When this node last took or left the lead.
+        public var lastLeadChange: String? = nil
 
         enum Keys: String, CodingKey {
             case node, tier, group, role, term, leader, eventsInPerSecond, eventsOutPerSecond, lag, health, admin, listen,
-                 eventsIn, eventsOut
+                 eventsIn, eventsOut, followerLag, degraded, lastLeadChange
         }
 
         /// Every key always, null when unknown, so scripts need not test for presence.
@@ -94,6 +102,9 @@ public enum ClusterStatus {
             try c.encode(listen, forKey: .listen)
             try c.encode(eventsIn, forKey: .eventsIn)
             try c.encode(eventsOut, forKey: .eventsOut)
+            try c.encode(followerLag, forKey: .followerLag)
+            try c.encode(degraded, forKey: .degraded)
+            try c.encode(lastLeadChange, forKey: .lastLeadChange)
         }
     }
 
@@ -115,8 +126,8 @@ public enum ClusterStatus {
         }
     }
 
-    /// Rates are the counters' difference over `seconds`. Until HA reports roles, a group's leader
-    /// is its first healthy member in target order.
+    /// Rates are the counters' difference over `seconds`. HA nodes report their role, term and
+    /// leader; a group whose nodes do not (no `cluster:` section) shows its first healthy member.
     public static func rows(_ targets: [Target], first: [Sample], second: [Sample], seconds: Double) -> [Row] {
         var rows = zip(targets, zip(first, second)).map { target, samples in
             let (before, after) = samples
@@ -125,12 +136,26 @@ public enum ClusterStatus {
                 guard let a = before.report.map(counter), let b = report.map(counter), seconds > 0 else { return nil }
                 return (Double(max(0, b - a)) / seconds * 10).rounded() / 10
             }
-            return Row(node: report?.nodeID ?? target.id ?? target.admin.description,
-                       tier: report?.tier ?? target.tier, group: report?.group ?? target.group, role: report?.role,
-                       term: report?.term, leader: nil, eventsInPerSecond: rate(\.eventsIn),
-                       eventsOutPerSecond: rate(\.eventsOut), lag: report?.backlog, health: after.health,
-                       admin: target.admin.description, listen: report?.listen, eventsIn: report?.eventsIn,
-                       eventsOut: report?.eventsOut)
+            let ha = report?.ha
+            var row = Row(node: report?.nodeID ?? target.id ?? target.admin.description,
+                          tier: report?.tier ?? target.tier, group: report?.group ?? ha?.group ?? target.group,
+                          role: ha.map { $0.degraded ? "leader" : $0.role } ?? report?.role,
+                          term: ha.map { Int($0.term) } ?? report?.term, leader: nil, eventsInPerSecond: rate(\.eventsIn),
+                          eventsOutPerSecond: rate(\.eventsOut), lag: report?.backlog, health: after.health,
+                          admin: target.admin.description, listen: report?.listen, eventsIn: report?.eventsIn,
+                          eventsOut: report?.eventsOut)
+            row.followerLag = ha?.followerLag.map { Int($0) }
+            row.degraded = ha?.degraded
+            row.lastLeadChange = ha?.lastLeadChange
+            return row
+        }
+        // HA nodes name their leader by its listen address.
+        let byListen = Dictionary(rows.compactMap { r in r.listen.map { ($0, r.node) } }, uniquingKeysWith: { a, _ in a })
+        var reportedLeaders: [String: String] = [:]
+        for (row, sample) in zip(rows, second) {
+            if let group = row.group, row.health == "ok", let leader = sample.report?.ha?.leader {
+                reportedLeaders[group] = byListen[leader] ?? leader
+            }
         }
         var groupLeaders: [String: String] = [:]
         for row in rows {
@@ -138,6 +163,7 @@ public enum ClusterStatus {
             // A node that knows it leads (HA) wins over the first-healthy rule.
             if row.role == "leader" || groupLeaders[group] == nil { groupLeaders[group] = row.node }
         }
+        groupLeaders.merge(reportedLeaders) { _, reported in reported }
         for index in rows.indices {
             guard let group = rows[index].group else { continue }
             let leader = groupLeaders[group]
@@ -150,13 +176,21 @@ public enum ClusterStatus {
     }
 
     public static func table(_ rows: [Row]) -> String {
-        let header = ["NODE", "TIER", "GROUP", "ROLE", "TERM", "LEADER", "IN/s", "OUT/s", "LAG", "HEALTH", "ADMIN"]
+        let header = ["NODE", "TIER", "GROUP", "ROLE", "TERM", "LEADER", "IN/s", "OUT/s", "LAG", "REPL LAG", "HEALTH", "ADMIN"]
         let cells = rows.map { row in
-            [row.node, row.tier ?? "-", row.group ?? "-", row.role ?? "-", row.term.map(String.init) ?? "-",
-             row.leader ?? "-", format(row.eventsInPerSecond), format(row.eventsOutPerSecond),
-             row.lag.map(String.init) ?? "-", row.health, row.admin]
+            [row.node, row.tier ?? "-", row.group ?? "-", (row.role ?? "-") + (row.degraded == true ? " (degraded)" : ""),
+             row.term.map(String.init) ?? "-", row.leader ?? "-", format(row.eventsInPerSecond), format(row.eventsOutPerSecond),
+             row.lag.map(String.init) ?? "-", row.followerLag.map(String.init) ?? "-", row.health, row.admin]
         }
-        return TextTable.render(header: header, rows: cells, rightAligned: [6, 7, 8])
+        var text = TextTable.render(header: header, rows: cells, rightAligned: [6, 7, 8, 9])
+        // Per group, when its leader last changed (the newest change any member reports).
+        var changes: [String: String] = [:]
+        for row in rows {
+            guard let group = row.group, let at = row.lastLeadChange else { continue }
+            if changes[group].map({ at > $0 }) ?? true { changes[group] = at }
+        }
+        for group in changes.keys.sorted() { text += "\ngroup \(group): last leadership change \(changes[group]!)" }
+        return text
     }
 
     public static func json(_ rows: [Row], seconds: Double) throws -> String {

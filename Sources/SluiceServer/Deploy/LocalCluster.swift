@@ -39,6 +39,10 @@ public struct LocalCluster: Sendable {
         var state = ClusterRunState(name: topology.name, topology: topologyFile, startedAt: Date())
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if let witness = topology.witness {
+                state.witness = try start(witness)
+                try state.save(to: directory)
+            }
             for tier in Self.startOrder {
                 for node in topology.nodes where node.tier == tier {
                     state.nodes.append(try start(node))
@@ -91,6 +95,9 @@ public struct LocalCluster: Sendable {
 
     private func checkAddresses() throws(ClusterError) {
         var problems: [String] = []
+        if let witness = topology.witness, let problem = PortProbe.problem(binding: witness.listen) {
+            problems.append("witness listen: \(problem)")
+        }
         for node in topology.nodes {
             for (what, address) in [("listen", node.listen), ("admin", node.admin)] {
                 if let problem = PortProbe.problem(binding: address) { problems.append("node \(node.id) \(what): \(problem)") }
@@ -102,12 +109,34 @@ public struct LocalCluster: Sendable {
         }
     }
 
+    /// A new deployment is a new group: HA state left by an earlier run (terms, votes, the
+    /// witness's log positions) would describe logs that no longer exist.
+    private func start(_ witness: Topology.WitnessSpec) throws -> ClusterRunState.NodeProcess {
+        let folder = "\(directory)/witness"
+        let dataDir = witness.dataDir ?? "\(folder)/data"
+        let log = "\(witness.logDir ?? folder)/witness.log"
+        let files = FileManager.default
+        try? files.removeItem(atPath: dataDir)
+        try files.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        try files.createDirectory(atPath: (log as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? files.removeItem(atPath: log)
+        var arguments = ["witness", "--listen", witness.listen.description, "--data-dir", dataDir]
+        if let interval = topology.heartbeatInterval {
+            arguments += ["--heartbeat-interval", String(Int((interval / .milliseconds(1)).rounded()))]
+        }
+        if let retries = topology.heartbeatMaxRetry { arguments += ["--heartbeat-max-retry", String(retries)] }
+        let pid = try DetachedProcess.spawn(executable, arguments, log: log)
+        return .init(id: "witness", tier: .stateful, group: nil, pid: pid, listen: witness.listen.description,
+                     admin: "", config: dataDir, log: log)
+    }
+
     private func start(_ node: Topology.NodeSpec) throws -> ClusterRunState.NodeProcess {
         let config = configPath(node), log = logPath(node)
         let files = FileManager.default
         try files.createDirectory(atPath: (config as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try files.createDirectory(atPath: (log as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let dataDir = node.dataDir ?? "\(directory)/\(node.id)/data"
+        try? files.removeItem(atPath: "\(dataDir)/ha")
         try files.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         try topology.nodeConfigYAML(for: node.id, source: topologyFile, defaultDataDir: dataDir)
             .write(toFile: config, atomically: true, encoding: .utf8)
@@ -121,6 +150,15 @@ public struct LocalCluster: Sendable {
     private func waitUntilHealthy(_ state: ClusterRunState, timeout: Duration) async throws(ClusterError) {
         let client = AdminClient(timeout: .milliseconds(500))
         let deadline = ContinuousClock.now + timeout
+        if let witness = state.witness {
+            while !PortProbe.accepts(HostPort(witness.listen)!) {
+                if let status = DetachedProcess.exitStatus(witness.pid) {
+                    throw failure(witness, "exited (\(Self.describe(exitStatus: status))) before it listened")
+                }
+                if ContinuousClock.now >= deadline { throw failure(witness, "did not listen on \(witness.listen) within \(timeout)") }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         var pending = state.nodes
         while !pending.isEmpty {
             var still: [ClusterRunState.NodeProcess] = []
@@ -172,6 +210,10 @@ public struct LocalCluster: Sendable {
                 return stops
             }
             results += zip(nodes, stops).map { (node: $0, stop: $1) }
+        }
+        if let witness = state.witness {
+            let stop = ClusterRunState.isAlive(witness) ? await DetachedProcess.stop(witness.pid, grace: grace) : .alreadyStopped
+            results.append((witness, stop))
         }
         return results
     }

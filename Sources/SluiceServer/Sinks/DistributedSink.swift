@@ -34,7 +34,7 @@ final class DistributedSink: OutputSubscriber, Sendable {
     private var now: Duration { clock.now - origin }
 
     /// On the engine thread.
-    func deliver(_ batch: EventBatch) {
+    func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
         while true {
             let result = machine.withLockedValue { m in
                 let result = m.offer(batch, now: now)

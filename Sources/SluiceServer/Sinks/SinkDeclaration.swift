@@ -113,7 +113,9 @@ struct SinkDeclaration: Sendable {
                     httpURLs.append(members.map { "http://\($0)\(path)" })
                 } else {
                     let target = sink.value(urlKey).flatMap(TcpSink.parse)?.stream ?? stream.name
-                    tcpTargets.append(members.map { .init(endpoint: Endpoint(host: $0.host, port: $0.port), stream: target) })
+                    // One producer over the whole group: followers refuse it, so it follows the leader and
+                    // keeps its batches' identity across a failover (the new leader dedups the retries).
+                    tcpTargets.append([.init(endpoints: members.map { Endpoint(host: $0.host, port: $0.port) }, stream: target)])
                 }
                 continue
             }
@@ -129,7 +131,7 @@ struct SinkDeclaration: Sendable {
                 httpURLs.append([url])
             } else {
                 guard let target = TcpSink.parse(url) else { throw Diagnostic("'\(url)' is not a tcp://host:port/Stream url", at: spec.range) }
-                tcpTargets.append([.init(endpoint: target.endpoint, stream: target.stream)])
+                tcpTargets.append([.init(endpoints: [target.endpoint], stream: target.stream)])
             }
         }
         guard Set(names).count == names.count else {

@@ -49,7 +49,7 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
     }
 
     /// On the engine thread: waits for room, then hands the chunk over.
-    func deliver(_ batch: EventBatch) {
+    func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
         let current = (0..<batch.count).filter { batch.kinds[$0] == .current }
         guard !current.isEmpty else { return }
         room.wait()

@@ -7,9 +7,11 @@ import SluiceRuntime
 /// in flight per destination in order. A member that refuses the connection, or does not
 /// acknowledge within `ackTimeout`, fails the send.
 final class TcpSinkTransport: SinkTransport {
+    /// One destination member: a node, or an HA group's members followed as one.
     struct Target: Sendable, Equatable {
-        var endpoint: Endpoint
+        var endpoints: [Endpoint]
         var stream: String
+        var name: String { endpoints.map(\.description).joined(separator: ",") }
     }
 
     let targets: [[Target]]
@@ -35,14 +37,14 @@ final class TcpSinkTransport: SinkTransport {
         do {
             producer = try producers.withLockedValue { producers throws(ClientError) in
                 if let p = producers[key] { return p }
-                let p = try Producer(endpoints: [target.endpoint],
+                let p = try Producer(endpoints: target.endpoints,
                                      streams: [EventSchema(name: target.stream, attributes: schema.attributes.map { .init($0.name, $0.type) })],
                                      clientName: "sluice-sink", maxInFlight: max(64, 2 * maxInFlight))
                 producers[key] = p
                 return p
             }
         } catch {
-            completion(SinkSendError(retryable: false, description: "tcp sink to \(target.endpoint): \(error)"))
+            completion(SinkSendError(retryable: false, description: "tcp sink to \(target.name): \(error)"))
             return
         }
         // The first of the acknowledgement and the timeout completes the send.
@@ -52,8 +54,11 @@ final class TcpSinkTransport: SinkTransport {
             completion(error)
         }
         let acknowledged = producer.submit(stream: target.stream, batch: batch)
-        let timer = acknowledged.eventLoop.scheduleTask(in: .nanoseconds(Int64(ackTimeout.components.seconds) * 1_000_000_000 + ackTimeout.components.attoseconds / 1_000_000_000)) {
-            finish(SinkSendError(retryable: true, description: "tcp sink to \(target.endpoint)/\(target.stream): no acknowledgement within \(self.ackTimeout)"))
+        // A group's producer resends by itself across a failover; giving up on it early would
+        // send the batch again under a new identity, which the group could not recognise.
+        let timeout = target.endpoints.count > 1 ? max(ackTimeout, .seconds(60)) : ackTimeout
+        let timer = acknowledged.eventLoop.scheduleTask(in: timeout.timeAmount) {
+            finish(SinkSendError(retryable: true, description: "tcp sink to \(target.name)/\(target.stream): no acknowledgement within \(timeout)"))
             self.discard(producer, key: key)
         }
         acknowledged.whenComplete { result in
@@ -62,7 +67,7 @@ final class TcpSinkTransport: SinkTransport {
             case .success:
                 finish(nil)
             case .failure(let error):
-                finish(SinkSendError(retryable: true, description: "tcp sink to \(target.endpoint)/\(target.stream): \(error)"))
+                finish(SinkSendError(retryable: true, description: "tcp sink to \(target.name)/\(target.stream): \(error)"))
                 self.discard(producer, key: key)
             }
         }

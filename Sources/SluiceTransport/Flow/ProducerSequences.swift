@@ -43,4 +43,35 @@ public struct ProducerSequences: Sendable {
     }
 
     public var producers: Int { applied.count }
+
+    /// The whole state as numbers (for an engine snapshot): per producer, in producer order, its
+    /// id, `forgottenUpTo`, the count of remembered sequences and those sequences oldest first.
+    public var encoded: [UInt64] {
+        var out: [UInt64] = []
+        for producer in applied.keys.sorted() {
+            let r = applied[producer]!
+            let recent = r.order[r.head...]
+            out += [producer, r.forgottenUpTo, UInt64(recent.count)]
+            out += recent
+        }
+        return out
+    }
+
+    /// Restores `encoded`; nil when the numbers do not describe a state.
+    public init?(memory: Int = 4096, encoded: [UInt64]) {
+        self.init(memory: memory)
+        var i = 0
+        while i < encoded.count {
+            guard i + 3 <= encoded.count else { return nil }
+            let producer = encoded[i], forgotten = encoded[i + 1], count = Int(clamping: encoded[i + 2])
+            i += 3
+            guard count <= encoded.count - i else { return nil }
+            var r = Recent()
+            r.forgottenUpTo = forgotten
+            r.order = Array(encoded[i..<i + count])
+            r.sequences = Set(r.order)
+            applied[producer] = r
+            i += count
+        }
+    }
 }

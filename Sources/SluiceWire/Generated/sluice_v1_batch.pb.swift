@@ -91,6 +91,13 @@ public nonisolated struct Sluice_V1_EventBatch: Sendable {
   /// One per row; empty when every row is CURRENT (all input batches). Packed, one byte each.
   public var kinds: [Sluice_V1_EventKind] = []
 
+  /// Set on an HA group's output: the group, and the term of the leader that sent it. `sequence`
+  /// is then the group's output sequence, the same on both data nodes, so receivers drop one they
+  /// have seen and refuse a term lower than one seen from that group.
+  public var outputGroup: String = String()
+
+  public var outputTerm: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -150,7 +157,7 @@ nonisolated extension Sluice_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EventBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stream_id\0\u{3}producer_id\0\u{1}sequence\0\u{3}event_count\0\u{3}timestamp_deltas\0\u{1}columns\0\u{1}kinds\0\u{c}\u{8}\u{18}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stream_id\0\u{3}producer_id\0\u{1}sequence\0\u{3}event_count\0\u{3}timestamp_deltas\0\u{1}columns\0\u{1}kinds\0\u{3}output_group\0\u{3}output_term\0\u{c}\u{a}\u{16}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -165,6 +172,8 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
       case 5: try { try decoder.decodeRepeatedSInt64Field(value: &self.timestampDeltas) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.columns) }()
       case 7: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.outputGroup) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.outputTerm) }()
       default: break
       }
     }
@@ -192,6 +201,12 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
     if !self.kinds.isEmpty {
       try visitor.visitPackedEnumField(value: self.kinds, fieldNumber: 7)
     }
+    if !self.outputGroup.isEmpty {
+      try visitor.visitSingularStringField(value: self.outputGroup, fieldNumber: 8)
+    }
+    if self.outputTerm != 0 {
+      try visitor.visitSingularUInt64Field(value: self.outputTerm, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -203,6 +218,8 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.timestampDeltas != rhs.timestampDeltas {return false}
     if lhs.columns != rhs.columns {return false}
     if lhs.kinds != rhs.kinds {return false}
+    if lhs.outputGroup != rhs.outputGroup {return false}
+    if lhs.outputTerm != rhs.outputTerm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -8,7 +8,9 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Messages between the nodes of an HA group and its witness (DESIGN.md, "High availability").
+/// Messages between the data nodes of an HA group and its witness (DESIGN.md, "High availability";
+/// docs/ha.md). Each travels as its own frame kind on the peer link, a connection opened with
+/// Hello(role NODE, client_name = the sender's node id). An empty ReplicationAppend is the heartbeat.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -27,28 +29,6 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Sluice_V1_Heartbeat: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var nodeID: String = String()
-
-  public var groupID: String = String()
-
-  public var term: UInt64 = 0
-
-  /// Highest log index the sender knows is replicated.
-  public var commitIndex: UInt64 = 0
-
-  /// Sender's clock, for diagnostics only; liveness never compares clocks.
-  public var sentAtMillis: Int64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
 public nonisolated struct Sluice_V1_VoteRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -56,6 +36,7 @@ public nonisolated struct Sluice_V1_VoteRequest: Sendable {
 
   public var groupID: String = String()
 
+  /// The candidate's new term; for a pre-vote, the term it would campaign in.
   public var term: UInt64 = 0
 
   public var candidateID: String = String()
@@ -63,6 +44,9 @@ public nonisolated struct Sluice_V1_VoteRequest: Sendable {
   public var lastLogIndex: UInt64 = 0
 
   public var lastLogTerm: UInt64 = 0
+
+  /// A pre-vote changes no one's term: "would you vote for me?".
+  public var preVote: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -82,12 +66,15 @@ public nonisolated struct Sluice_V1_VoteResponse: Sendable {
 
   public var granted: Bool = false
 
+  public var preVote: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// One replicated log record: an accepted input batch or a clock tick.
+/// One replicated log record: an accepted input batch, a clock tick, or (no record) the start of
+/// a leader's term.
 public nonisolated struct Sluice_V1_LogEntry: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -148,9 +135,25 @@ public nonisolated struct Sluice_V1_ReplicationAppend: Sendable {
 
   public var leaderCommit: UInt64 = 0
 
+  /// The highest output sequence known delivered downstream: the follower drops its retained
+  /// outputs through it, and a new leader resends after it.
+  public var deliveredOutput: UInt64 = 0
+
+  /// The follower incarnation (boot counter) the leader has heard from; absent before the first answer.
+  public var followerIncarnation: UInt64 {
+    get {_followerIncarnation ?? 0}
+    set {_followerIncarnation = newValue}
+  }
+  /// Returns true if `followerIncarnation` has been explicitly set.
+  public var hasFollowerIncarnation: Bool {self._followerIncarnation != nil}
+  /// Clears the value of `followerIncarnation`. Subsequent reads from it will return its default value.
+  public mutating func clearFollowerIncarnation() {self._followerIncarnation = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _followerIncarnation: UInt64? = nil
 }
 
 public nonisolated struct Sluice_V1_ReplicationAck: Sendable {
@@ -168,6 +171,12 @@ public nonisolated struct Sluice_V1_ReplicationAck: Sendable {
 
   /// Highest index the follower holds; on failure, where the leader should resume.
   public var matchIndex: UInt64 = 0
+
+  /// The follower's boot counter: an answer from before a restart describes a log that is gone.
+  public var incarnation: UInt64 = 0
+
+  /// What the follower's engine has applied: the leader may trim its log through it.
+  public var appliedIndex: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -197,6 +206,57 @@ public nonisolated struct Sluice_V1_SnapshotChunk: Sendable {
   /// CRC-32C of the whole snapshot, set on the last chunk.
   public var checksum: UInt32 = 0
 
+  public var leaderID: String = String()
+
+  public var deliveredOutput: UInt64 = 0
+
+  /// The whole snapshot's size, on every chunk: the receiver refuses one over its limit up front.
+  public var totalSize: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Leader -> witness, every heartbeat: "I lead `term` and my log is safe through `last`". The
+/// witness records the position durably; it is how a leader whose follower is gone still has a
+/// second copy that counts, without the witness holding data.
+public nonisolated struct Sluice_V1_WitnessSync: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: String = String()
+
+  public var term: UInt64 = 0
+
+  public var leaderID: String = String()
+
+  public var lastLogIndex: UInt64 = 0
+
+  public var lastLogTerm: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Sluice_V1_WitnessSyncResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: String = String()
+
+  public var term: UInt64 = 0
+
+  public var success: Bool = false
+
+  /// The position the witness has recorded for this leader.
+  public var confirmedIndex: UInt64 = 0
+
+  public var confirmedTerm: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -206,59 +266,9 @@ public nonisolated struct Sluice_V1_SnapshotChunk: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "sluice.v1"
 
-nonisolated extension Sluice_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Heartbeat"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}group_id\0\u{1}term\0\u{3}commit_index\0\u{3}sent_at_millis\0\u{c}\u{6}\u{1a}")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.groupID) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.commitIndex) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.sentAtMillis) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.nodeID.isEmpty {
-      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 1)
-    }
-    if !self.groupID.isEmpty {
-      try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 2)
-    }
-    if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 3)
-    }
-    if self.commitIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.commitIndex, fieldNumber: 4)
-    }
-    if self.sentAtMillis != 0 {
-      try visitor.visitSingularInt64Field(value: self.sentAtMillis, fieldNumber: 5)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Sluice_V1_Heartbeat, rhs: Sluice_V1_Heartbeat) -> Bool {
-    if lhs.nodeID != rhs.nodeID {return false}
-    if lhs.groupID != rhs.groupID {return false}
-    if lhs.term != rhs.term {return false}
-    if lhs.commitIndex != rhs.commitIndex {return false}
-    if lhs.sentAtMillis != rhs.sentAtMillis {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
 nonisolated extension Sluice_V1_VoteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VoteRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}candidate_id\0\u{3}last_log_index\0\u{3}last_log_term\0\u{c}\u{6}\u{1a}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}candidate_id\0\u{3}last_log_index\0\u{3}last_log_term\0\u{3}pre_vote\0\u{c}\u{7}\u{19}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -271,6 +281,7 @@ nonisolated extension Sluice_V1_VoteRequest: SwiftProtobuf.Message, SwiftProtobu
       case 3: try { try decoder.decodeSingularStringField(value: &self.candidateID) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.lastLogIndex) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.lastLogTerm) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.preVote) }()
       default: break
       }
     }
@@ -292,6 +303,9 @@ nonisolated extension Sluice_V1_VoteRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.lastLogTerm != 0 {
       try visitor.visitSingularUInt64Field(value: self.lastLogTerm, fieldNumber: 5)
     }
+    if self.preVote != false {
+      try visitor.visitSingularBoolField(value: self.preVote, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -301,6 +315,7 @@ nonisolated extension Sluice_V1_VoteRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.candidateID != rhs.candidateID {return false}
     if lhs.lastLogIndex != rhs.lastLogIndex {return false}
     if lhs.lastLogTerm != rhs.lastLogTerm {return false}
+    if lhs.preVote != rhs.preVote {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -308,7 +323,7 @@ nonisolated extension Sluice_V1_VoteRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Sluice_V1_VoteResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VoteResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}voter_id\0\u{1}granted\0\u{c}\u{5}\u{1b}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}voter_id\0\u{1}granted\0\u{3}pre_vote\0\u{c}\u{6}\u{1a}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -320,6 +335,7 @@ nonisolated extension Sluice_V1_VoteResponse: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.voterID) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.granted) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.preVote) }()
       default: break
       }
     }
@@ -338,6 +354,9 @@ nonisolated extension Sluice_V1_VoteResponse: SwiftProtobuf.Message, SwiftProtob
     if self.granted != false {
       try visitor.visitSingularBoolField(value: self.granted, fieldNumber: 4)
     }
+    if self.preVote != false {
+      try visitor.visitSingularBoolField(value: self.preVote, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -346,6 +365,7 @@ nonisolated extension Sluice_V1_VoteResponse: SwiftProtobuf.Message, SwiftProtob
     if lhs.term != rhs.term {return false}
     if lhs.voterID != rhs.voterID {return false}
     if lhs.granted != rhs.granted {return false}
+    if lhs.preVote != rhs.preVote {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -420,7 +440,7 @@ nonisolated extension Sluice_V1_LogEntry: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Sluice_V1_ReplicationAppend: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReplicationAppend"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}leader_id\0\u{3}prev_log_index\0\u{3}prev_log_term\0\u{1}entries\0\u{3}leader_commit\0\u{c}\u{8}\u{18}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}leader_id\0\u{3}prev_log_index\0\u{3}prev_log_term\0\u{1}entries\0\u{3}leader_commit\0\u{3}delivered_output\0\u{3}follower_incarnation\0\u{c}\u{a}\u{16}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -435,12 +455,18 @@ nonisolated extension Sluice_V1_ReplicationAppend: SwiftProtobuf.Message, SwiftP
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.prevLogTerm) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.leaderCommit) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.deliveredOutput) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self._followerIncarnation) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.groupID.isEmpty {
       try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 1)
     }
@@ -462,6 +488,12 @@ nonisolated extension Sluice_V1_ReplicationAppend: SwiftProtobuf.Message, SwiftP
     if self.leaderCommit != 0 {
       try visitor.visitSingularUInt64Field(value: self.leaderCommit, fieldNumber: 7)
     }
+    if self.deliveredOutput != 0 {
+      try visitor.visitSingularUInt64Field(value: self.deliveredOutput, fieldNumber: 8)
+    }
+    try { if let v = self._followerIncarnation {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -473,6 +505,8 @@ nonisolated extension Sluice_V1_ReplicationAppend: SwiftProtobuf.Message, SwiftP
     if lhs.prevLogTerm != rhs.prevLogTerm {return false}
     if lhs.entries != rhs.entries {return false}
     if lhs.leaderCommit != rhs.leaderCommit {return false}
+    if lhs.deliveredOutput != rhs.deliveredOutput {return false}
+    if lhs._followerIncarnation != rhs._followerIncarnation {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -480,7 +514,7 @@ nonisolated extension Sluice_V1_ReplicationAppend: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Sluice_V1_ReplicationAck: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReplicationAck"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}follower_id\0\u{1}success\0\u{3}match_index\0\u{c}\u{6}\u{1a}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}follower_id\0\u{1}success\0\u{3}match_index\0\u{1}incarnation\0\u{3}applied_index\0\u{c}\u{8}\u{18}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -493,6 +527,8 @@ nonisolated extension Sluice_V1_ReplicationAck: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularStringField(value: &self.followerID) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.success) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.matchIndex) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.incarnation) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.appliedIndex) }()
       default: break
       }
     }
@@ -514,6 +550,12 @@ nonisolated extension Sluice_V1_ReplicationAck: SwiftProtobuf.Message, SwiftProt
     if self.matchIndex != 0 {
       try visitor.visitSingularUInt64Field(value: self.matchIndex, fieldNumber: 5)
     }
+    if self.incarnation != 0 {
+      try visitor.visitSingularUInt64Field(value: self.incarnation, fieldNumber: 6)
+    }
+    if self.appliedIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.appliedIndex, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -523,6 +565,8 @@ nonisolated extension Sluice_V1_ReplicationAck: SwiftProtobuf.Message, SwiftProt
     if lhs.followerID != rhs.followerID {return false}
     if lhs.success != rhs.success {return false}
     if lhs.matchIndex != rhs.matchIndex {return false}
+    if lhs.incarnation != rhs.incarnation {return false}
+    if lhs.appliedIndex != rhs.appliedIndex {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -530,7 +574,7 @@ nonisolated extension Sluice_V1_ReplicationAck: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Sluice_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SnapshotChunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}last_included_index\0\u{3}last_included_term\0\u{1}offset\0\u{1}data\0\u{1}done\0\u{1}checksum\0\u{c}\u{9}\u{17}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}last_included_index\0\u{3}last_included_term\0\u{1}offset\0\u{1}data\0\u{1}done\0\u{1}checksum\0\u{3}leader_id\0\u{3}delivered_output\0\u{3}total_size\0\u{c}\u{c}\u{14}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -546,6 +590,9 @@ nonisolated extension Sluice_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeSingularBytesField(value: &self.data) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.done) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.checksum) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.leaderID) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.deliveredOutput) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.totalSize) }()
       default: break
       }
     }
@@ -576,6 +623,15 @@ nonisolated extension Sluice_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProto
     if self.checksum != 0 {
       try visitor.visitSingularUInt32Field(value: self.checksum, fieldNumber: 8)
     }
+    if !self.leaderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaderID, fieldNumber: 9)
+    }
+    if self.deliveredOutput != 0 {
+      try visitor.visitSingularUInt64Field(value: self.deliveredOutput, fieldNumber: 10)
+    }
+    if self.totalSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalSize, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -588,6 +644,109 @@ nonisolated extension Sluice_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProto
     if lhs.data != rhs.data {return false}
     if lhs.done != rhs.done {return false}
     if lhs.checksum != rhs.checksum {return false}
+    if lhs.leaderID != rhs.leaderID {return false}
+    if lhs.deliveredOutput != rhs.deliveredOutput {return false}
+    if lhs.totalSize != rhs.totalSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Sluice_V1_WitnessSync: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WitnessSync"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{3}leader_id\0\u{3}last_log_index\0\u{3}last_log_term\0\u{c}\u{6}\u{1a}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.leaderID) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.lastLogIndex) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.lastLogTerm) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 1)
+    }
+    if self.term != 0 {
+      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 2)
+    }
+    if !self.leaderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.leaderID, fieldNumber: 3)
+    }
+    if self.lastLogIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastLogIndex, fieldNumber: 4)
+    }
+    if self.lastLogTerm != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastLogTerm, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Sluice_V1_WitnessSync, rhs: Sluice_V1_WitnessSync) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.term != rhs.term {return false}
+    if lhs.leaderID != rhs.leaderID {return false}
+    if lhs.lastLogIndex != rhs.lastLogIndex {return false}
+    if lhs.lastLogTerm != rhs.lastLogTerm {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Sluice_V1_WitnessSyncResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WitnessSyncResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}term\0\u{1}success\0\u{3}confirmed_index\0\u{3}confirmed_term\0\u{c}\u{6}\u{1a}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.success) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.confirmedIndex) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.confirmedTerm) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groupID.isEmpty {
+      try visitor.visitSingularStringField(value: self.groupID, fieldNumber: 1)
+    }
+    if self.term != 0 {
+      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 2)
+    }
+    if self.success != false {
+      try visitor.visitSingularBoolField(value: self.success, fieldNumber: 3)
+    }
+    if self.confirmedIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.confirmedIndex, fieldNumber: 4)
+    }
+    if self.confirmedTerm != 0 {
+      try visitor.visitSingularUInt64Field(value: self.confirmedTerm, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Sluice_V1_WitnessSyncResponse, rhs: Sluice_V1_WitnessSyncResponse) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.term != rhs.term {return false}
+    if lhs.success != rhs.success {return false}
+    if lhs.confirmedIndex != rhs.confirmedIndex {return false}
+    if lhs.confirmedTerm != rhs.confirmedTerm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -90,6 +90,10 @@ public nonisolated struct Sluice_V1_Subscribe: Sendable {
   /// Whether rows of kind EXPIRED are delivered too (Siddhi's `insert all events`).
   public var includeExpired: Bool = false
 
+  /// Non-zero: the last output sequence this subscriber received from the group (before a
+  /// failover); the node first sends what it retained after it, then live output.
+  public var resumeAfter: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -221,7 +225,7 @@ nonisolated extension Sluice_V1_Credit: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Sluice_V1_Subscribe: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Subscribe"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stream\0\u{3}initial_credit\0\u{3}include_expired\0\u{c}\u{4}\u{c}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stream\0\u{3}initial_credit\0\u{3}include_expired\0\u{3}resume_after\0\u{c}\u{5}\u{b}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -232,6 +236,7 @@ nonisolated extension Sluice_V1_Subscribe: SwiftProtobuf.Message, SwiftProtobuf.
       case 1: try { try decoder.decodeSingularStringField(value: &self.stream) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.initialCredit) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.includeExpired) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.resumeAfter) }()
       default: break
       }
     }
@@ -247,6 +252,9 @@ nonisolated extension Sluice_V1_Subscribe: SwiftProtobuf.Message, SwiftProtobuf.
     if self.includeExpired != false {
       try visitor.visitSingularBoolField(value: self.includeExpired, fieldNumber: 3)
     }
+    if self.resumeAfter != 0 {
+      try visitor.visitSingularUInt64Field(value: self.resumeAfter, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -254,6 +262,7 @@ nonisolated extension Sluice_V1_Subscribe: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.stream != rhs.stream {return false}
     if lhs.initialCredit != rhs.initialCredit {return false}
     if lhs.includeExpired != rhs.includeExpired {return false}
+    if lhs.resumeAfter != rhs.resumeAfter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

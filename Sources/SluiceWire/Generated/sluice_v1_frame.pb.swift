@@ -52,9 +52,6 @@ public nonisolated enum Sluice_V1_FrameKind: SwiftProtobuf.Enum, Swift.CaseItera
   case error // = 8
 
   /// 9 to 31: client protocol growth.
-  case heartbeat // = 32
-
-  /// VoteRequest
   case voteRequest // = 33
 
   /// VoteResponse
@@ -68,6 +65,12 @@ public nonisolated enum Sluice_V1_FrameKind: SwiftProtobuf.Enum, Swift.CaseItera
 
   /// SnapshotChunk
   case snapshotChunk // = 37
+
+  /// WitnessSync
+  case witnessSync // = 38
+
+  /// WitnessSyncResponse
+  case witnessSyncResponse // = 39
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -85,12 +88,13 @@ public nonisolated enum Sluice_V1_FrameKind: SwiftProtobuf.Enum, Swift.CaseItera
     case 6: self = .subscribe
     case 7: self = .credit
     case 8: self = .error
-    case 32: self = .heartbeat
     case 33: self = .voteRequest
     case 34: self = .voteResponse
     case 35: self = .replicationAppend
     case 36: self = .replicationAck
     case 37: self = .snapshotChunk
+    case 38: self = .witnessSync
+    case 39: self = .witnessSyncResponse
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -106,12 +110,13 @@ public nonisolated enum Sluice_V1_FrameKind: SwiftProtobuf.Enum, Swift.CaseItera
     case .subscribe: return 6
     case .credit: return 7
     case .error: return 8
-    case .heartbeat: return 32
     case .voteRequest: return 33
     case .voteResponse: return 34
     case .replicationAppend: return 35
     case .replicationAck: return 36
     case .snapshotChunk: return 37
+    case .witnessSync: return 38
+    case .witnessSyncResponse: return 39
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -127,12 +132,13 @@ public nonisolated enum Sluice_V1_FrameKind: SwiftProtobuf.Enum, Swift.CaseItera
     .subscribe,
     .credit,
     .error,
-    .heartbeat,
     .voteRequest,
     .voteResponse,
     .replicationAppend,
     .replicationAck,
     .snapshotChunk,
+    .witnessSync,
+    .witnessSyncResponse,
   ]
 
 }
@@ -140,5 +146,5 @@ public nonisolated enum Sluice_V1_FrameKind: SwiftProtobuf.Enum, Swift.CaseItera
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 nonisolated extension Sluice_V1_FrameKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FRAME_KIND_UNSPECIFIED\0\u{1}FRAME_KIND_HELLO\0\u{1}FRAME_KIND_WELCOME\0\u{1}FRAME_KIND_EVENT_BATCH\0\u{1}FRAME_KIND_ACK\0\u{1}FRAME_KIND_NACK\0\u{1}FRAME_KIND_SUBSCRIBE\0\u{1}FRAME_KIND_CREDIT\0\u{1}FRAME_KIND_ERROR\0\u{2}\u{18}FRAME_KIND_HEARTBEAT\0\u{1}FRAME_KIND_VOTE_REQUEST\0\u{1}FRAME_KIND_VOTE_RESPONSE\0\u{1}FRAME_KIND_REPLICATION_APPEND\0\u{1}FRAME_KIND_REPLICATION_ACK\0\u{1}FRAME_KIND_SNAPSHOT_CHUNK\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FRAME_KIND_UNSPECIFIED\0\u{1}FRAME_KIND_HELLO\0\u{1}FRAME_KIND_WELCOME\0\u{1}FRAME_KIND_EVENT_BATCH\0\u{1}FRAME_KIND_ACK\0\u{1}FRAME_KIND_NACK\0\u{1}FRAME_KIND_SUBSCRIBE\0\u{1}FRAME_KIND_CREDIT\0\u{1}FRAME_KIND_ERROR\0\u{2}\u{19}FRAME_KIND_VOTE_REQUEST\0\u{1}FRAME_KIND_VOTE_RESPONSE\0\u{1}FRAME_KIND_REPLICATION_APPEND\0\u{1}FRAME_KIND_REPLICATION_ACK\0\u{1}FRAME_KIND_SNAPSHOT_CHUNK\0\u{1}FRAME_KIND_WITNESS_SYNC\0\u{1}FRAME_KIND_WITNESS_SYNC_RESPONSE\0")
 }

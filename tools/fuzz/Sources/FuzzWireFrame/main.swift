@@ -22,12 +22,13 @@ public func fuzzWireFrame(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         case .subscribe: _ = try? frame.message(as: Sluice_V1_Subscribe.self)
         case .credit: _ = try? frame.message(as: Sluice_V1_Credit.self)
         case .error: _ = try? frame.message(as: Sluice_V1_Error.self)
-        case .heartbeat: _ = try? frame.message(as: Sluice_V1_Heartbeat.self)
         case .voteRequest: _ = try? frame.message(as: Sluice_V1_VoteRequest.self)
         case .voteResponse: _ = try? frame.message(as: Sluice_V1_VoteResponse.self)
         case .replicationAppend: _ = try? frame.message(as: Sluice_V1_ReplicationAppend.self)
         case .replicationAck: _ = try? frame.message(as: Sluice_V1_ReplicationAck.self)
         case .snapshotChunk: _ = try? frame.message(as: Sluice_V1_SnapshotChunk.self)
+        case .witnessSync: _ = try? frame.message(as: Sluice_V1_WitnessSync.self)
+        case .witnessSyncResponse: _ = try? frame.message(as: Sluice_V1_WitnessSyncResponse.self)
         }
     }
     return 0

@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""HA groups under faults, with real processes on loopback and a Jepsen-style checker.
+
+Each scenario starts one group (data nodes a and b, a `sluice witness`), runs the seed's stateful
+app (examples/seed-topology/apps/tenant-stats.siddhi, whose `Processed` stream forwards every
+request's id), offers load with `sluice send --generate request --ids --ack-log`, follows the
+group's output with `sluice subscribe --to a,b`, injects a fault, then checks from the checker's
+own records:
+  lost        acknowledged ids never delivered (must be 0)
+  duplicated  ids delivered more than once (must be 0)
+  out of order ids of one tenant delivered in a different order than sent (must be 0)
+  gap         the longest pause in delivery (kill -9 of the leader: below 1 s)
+  leaders     never two nodes leading the same term; no flapping (fewer than 3 elections a minute)
+
+The peer link between the data nodes goes through a relay in this process that can drop all
+traffic in one or both directions (a partition, which needs no root): a TCP send into a silent
+peer keeps succeeding, as it would in a real partition.
+
+    python3 tools/ha_test.py --engine .build/debug/sluice [--scenario NAME] [--count N --rate R]
+"""
+import argparse
+import collections
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from testkit import Checks, free_port, stop, write  # noqa: E402
+
+APP = os.path.join(HERE, "..", "examples", "seed-topology", "apps", "tenant-stats.siddhi")
+TENANT, REQUEST_ID = 1, 0  # columns of Processed
+
+
+class Relay:
+    """A TCP relay for one direction of the peer link (and the answers on the same connection).
+    `block(forward, backward)` drops what flows in either direction, keeping the connections up."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        self.forward_blocked = self.backward_blocked = False
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def block(self, forward, backward):
+        self.forward_blocked, self.backward_blocked = forward, backward
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()  # the target is down: so is the link
+                continue
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source, sink, forward):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if not (self.forward_blocked if forward else self.backward_blocked):
+                    sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.closed = True
+        self.server.close()
+
+
+def status(admin_port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin_port, timeout=1) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+class Group:
+    """Data nodes a and b (peer links through relays) and a witness, as separate processes."""
+
+    def __init__(self, engine, work, heartbeat_ms=100):
+        self.engine, self.work = engine, work
+        self.ports = {n: free_port() for n in ("a", "b", "w", "a_admin", "b_admin")}
+        self.relays = {"a": Relay(self.ports["b"]), "b": Relay(self.ports["a"])}  # a's link to b, b's link to a
+        self.processes = {}
+        self.heartbeat_ms = heartbeat_ms
+        for me, other in (("a", "b"), ("b", "a")):
+            write(os.path.join(work, me + ".yaml"), "\n".join([
+                "node: { id: %s, listen: 127.0.0.1:%d, admin: 127.0.0.1:%d, dataDir: %s }"
+                % (me, self.ports[me], self.ports[me + "_admin"], os.path.join(work, "data-" + me)),
+                "cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:%d, peerId: 127.0.0.1:%d, witness: 127.0.0.1:%d,"
+                % (self.relays[me].port, self.ports[other], self.ports["w"]),
+                "           heartbeatInterval: %dms, heartbeatMaxRetry: 3 }" % heartbeat_ms,
+                "apps: [ %s ]" % os.path.abspath(APP), ""]))
+
+    def listen(self, node):
+        return "127.0.0.1:%d" % self.ports[node]
+
+    def start(self, node):
+        log = open(os.path.join(self.work, node + ".log"), "a")
+        if node == "w":
+            args = [self.engine, "witness", "--listen", self.listen("w"), "--data-dir", os.path.join(self.work, "data-w"),
+                    "--heartbeat-interval", str(self.heartbeat_ms)]
+        else:
+            args = [self.engine, "node", "--config", os.path.join(self.work, node + ".yaml")]
+        self.processes[node] = subprocess.Popen(args, stdout=log, stderr=log)
+
+    def up(self, timeout=30):
+        for node in ("w", "a", "b"):
+            self.start(node)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.leader() and self.follower():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("no leader and follower within %d s; see %s" % (timeout, self.work))
+
+    def status(self, node):
+        return status(self.ports[node + "_admin"])
+
+    def role(self, node):
+        s = self.status(node)
+        return (s or {}).get("ha", {}).get("role")
+
+    def leader(self):
+        return next((n for n in ("a", "b") if (self.role(n) or "").startswith("leader")), None)
+
+    def follower(self):
+        return next((n for n in ("a", "b") if self.role(n) == "follower"), None)
+
+    def kill(self, node, sig=signal.SIGKILL):
+        self.processes[node].send_signal(sig)
+        if sig == signal.SIGKILL:
+            self.processes[node].wait()
+
+    def down(self):
+        for p in self.processes.values():
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGCONT)
+                except OSError:
+                    pass
+        stop(list(self.processes.values()))
+        for r in self.relays.values():
+            r.close()
+
+
+class LeaderWatch(threading.Thread):
+    """Polls both nodes: which node claimed to lead which term, as seen from outside."""
+
+    def __init__(self, group):
+        super().__init__(daemon=True)
+        self.group, self.claims, self.running = group, collections.defaultdict(set), True
+
+    def run(self):
+        while self.running:
+            for node in ("a", "b"):
+                s = self.group.status(node)
+                ha = (s or {}).get("ha") or {}
+                if ha.get("role", "").startswith("leader"):
+                    self.claims[ha["term"]].add(node)
+            time.sleep(0.02)
+
+
+class Arrivals(threading.Thread):
+    """Tails the subscriber's output file: when each line arrived, for the delivery gap."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.times, self.running = path, [], True
+
+    def run(self):
+        seen = 0
+        while self.running:
+            try:
+                with open(self.path, "rb") as fh:
+                    n = fh.read().count(b"\n")
+            except OSError:
+                n = 0
+            if n > seen:
+                self.times.append((time.time(), n - seen))
+                seen = n
+            time.sleep(0.005)
+
+
+def check_run(t, name, ack_log, outputs, sent):
+    """The Jepsen-style accounting: every acknowledged id delivered once, per-tenant order kept."""
+    acked, failed = set(), 0
+    with open(ack_log) as fh:
+        for line in fh:
+            first, last, outcome = line.split()
+            ids = range(int(first), int(last) + 1)
+            if outcome == "ok":
+                acked.update(ids)
+            else:
+                failed += len(ids)
+    seen = collections.Counter()
+    last_per_tenant, out_of_order = {}, 0
+    with open(outputs) as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                continue
+            data = json.loads(line)["data"]
+            rid, tenant = data[REQUEST_ID], data[TENANT]
+            seen[rid] += 1
+            if seen[rid] == 1:
+                if last_per_tenant.get(tenant, 0) > rid:
+                    out_of_order += 1
+                last_per_tenant[tenant] = rid
+    lost = len(acked - set(seen))
+    duplicated = sum(1 for c in seen.values() if c > 1)
+    phantom = sum(1 for rid in seen if rid < 1 or rid > sent)
+    print("     %s: sent %d, acked %d, failed %d, delivered %d, lost %d, duplicated %d, out of order %d"
+          % (name, sent, len(acked), failed, len(seen), lost, duplicated, out_of_order))
+    t.check(len(acked) == sent, "%s: every batch acknowledged in the end" % name, "acked %d of %d" % (len(acked), sent))
+    t.check(lost == 0, "%s: no acknowledged event lost" % name, "%d lost" % lost)
+    t.check(duplicated == 0, "%s: no event delivered twice" % name, "%d duplicated" % duplicated)
+    t.check(out_of_order == 0 and phantom == 0, "%s: per-tenant order kept, nothing unsent delivered" % name,
+            "%d out of order, %d phantom" % (out_of_order, phantom))
+    return {"sent": sent, "acked": len(acked), "delivered": len(seen), "lost": lost, "duplicated": duplicated}
+
+
+def longest_gap(times, start, end):
+    """The longest pause between deliveries within [start, end] (seconds)."""
+    inside = [at for at, _ in times if start <= at <= end]
+    return max((b - a for a, b in zip(inside, inside[1:])), default=0.0)
+
+
+def scenario(engine, base, name, count, rate, t, fault):
+    """Runs one group under `fault(group, progress)` and checks it. Returns the run's figures."""
+    print("== %s: %d events at %d/s" % (name, count, rate))
+    work = tempfile.mkdtemp(prefix=name + "-", dir=base)
+    group = Group(engine, work)
+    watch = LeaderWatch(group)
+    processes = []
+    try:
+        group.up()
+        first_leader = group.leader()
+        outputs = os.path.join(work, "processed.jsonl")
+        subscriber = subprocess.Popen([engine, "subscribe", "--to", group.listen("a") + "," + group.listen("b"),
+                                       "--stream", "Processed", "--credit", "256", "--timeout", "300"],
+                                      stdout=open(outputs, "w"), stderr=open(outputs + ".err", "w"))
+        processes.append(subscriber)
+        deadline = time.time() + 20
+        while not any((group.status(n) or {}).get("subscriptions", {}).get("Processed") for n in ("a", "b")):
+            if time.time() > deadline:
+                raise RuntimeError("the subscriber never attached to the leader")
+            time.sleep(0.05)
+        arrivals = Arrivals(outputs)
+        arrivals.start()
+        watch.start()
+        ack_log = os.path.join(work, "acks.log")
+        sender = subprocess.Popen([engine, "send", "--to", group.listen("a") + "," + group.listen("b"), "--stream", "Request",
+                                   "--generate", "request", "--ids", "--ack-log", ack_log, "--count", str(count),
+                                   "--rate", str(rate), "--batch", "100", "--in-flight", "32"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        processes.append(sender)
+
+        def progress():
+            return line_count(outputs)
+
+        fault_window = fault(group, progress, first_leader, count)
+        out, err = sender.communicate(timeout=300)
+        t.check(sender.returncode == 0, "%s: sluice send finished" % name, err[-800:])
+        # Drain: every acknowledged id must reach the subscriber.
+        deadline = time.time() + 30
+        while line_count(outputs) < count and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        arrivals.running = watch.running = False
+        figures = check_run(t, name, ack_log, outputs, count)
+        gap = longest_gap(arrivals.times, *fault_window) if fault_window else 0.0
+        figures["failoverGapMs"] = int(gap * 1000)
+        doubled = {term: nodes for term, nodes in watch.claims.items() if len(nodes) > 1}
+        t.check(not doubled, "%s: never two leaders in one term" % name, doubled)
+        elections = len(watch.claims)
+        figures["terms"] = elections
+        return figures, group, watch
+    finally:
+        watch.running = False
+        stop(processes)
+        group.down()
+
+
+def line_count(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def wait_progress(progress, at_least, timeout=60):
+    deadline = time.time() + timeout
+    while progress() < at_least:
+        if time.time() > deadline:
+            raise RuntimeError("no progress to %d events" % at_least)
+        time.sleep(0.02)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", required=True)
+    ap.add_argument("--scenario", action="append", help="run only these (default: all)")
+    ap.add_argument("--count", type=int, default=40_000)
+    ap.add_argument("--rate", type=int, default=10_000)
+    ap.add_argument("--json", help="append each scenario's figures to this file as JSON lines")
+    args = ap.parse_args()
+    engine = os.path.abspath(args.engine)
+    base = tempfile.mkdtemp(prefix="sluice-ha-")
+    t = Checks()
+    results = {}
+
+    def kill_leader(group, progress, leader, count):
+        wait_progress(progress, count // 3)
+        killed_at = time.time()
+        group.kill(leader)
+        deadline = time.time() + 5
+        while time.time() < deadline and not (group.leader() and group.leader() != leader):
+            time.sleep(0.01)
+        taken = group.leader()
+        print("     killed %s (the leader); %s leads after %.0f ms" % (leader, taken, (time.time() - killed_at) * 1000))
+        t.check(taken is not None and taken != leader, "kill-leader: the follower took over", taken)
+        return (killed_at - 0.05, killed_at + 3)
+
+    def kill_follower(group, progress, leader, count):
+        follower = "b" if leader == "a" else "a"
+        wait_progress(progress, count // 4)
+        group.kill(follower)
+        wait_progress(progress, count // 2)
+        group.start(follower)
+        deadline = time.time() + 15
+        caught = False
+        while time.time() < deadline:
+            f, l = group.status(follower), group.status(leader)
+            if f and l and f.get("ha", {}).get("role") == "follower" and l["ha"].get("followerLag") == 0 \
+                    and f["ha"]["commitIndex"] >= l["ha"]["commitIndex"] - 2:
+                caught = True
+                break
+            time.sleep(0.05)
+        t.check(caught, "kill-follower: the restarted follower caught up (snapshot + log tail)",
+                (group.status(follower) or {}).get("ha"))
+        t.check(group.leader() == leader, "kill-follower: the leader kept leading", group.leader())
+        return None
+
+    def partition(group, progress, leader, count):
+        wait_progress(progress, count // 4)
+        for r in group.relays.values():
+            r.block(True, True)
+        time.sleep(2.0)
+        degraded = (group.status(leader) or {}).get("ha", {}).get("degraded")
+        for r in group.relays.values():
+            r.block(False, False)
+        t.check(degraded is True, "partition: the leader went on degraded, on the witness's vote", degraded)
+        t.check(group.leader() == leader, "partition: no election while the witness sees the leader", group.leader())
+        return None
+
+    def one_way(group, progress, leader, count):
+        wait_progress(progress, count // 4)
+        group.relays[leader].block(True, False)  # the leader's link to the follower drops everything
+        time.sleep(2.0)
+        group.relays[leader].block(False, False)
+        t.check(group.leader() is not None, "one-way partition: a leader remains", group.leader())
+        return None
+
+    def pause_leader(group, progress, leader, count):
+        wait_progress(progress, count // 3)
+        paused_at = time.time()
+        group.kill(leader, signal.SIGSTOP)
+        time.sleep(0.6)  # twice the failure timeout (3 × 100 ms)
+        other = "b" if leader == "a" else "a"
+        group.kill(leader, signal.SIGCONT)
+        deadline = time.time() + 5
+        while time.time() < deadline and not (group.role(leader) == "follower" and (group.role(other) or "").startswith("leader")):
+            time.sleep(0.02)
+        t.check((group.role(other) or "").startswith("leader") and group.role(leader) == "follower",
+                "pause-leader: the follower leads, the woken leader follows", (group.role(other), group.role(leader)))
+        return (paused_at, paused_at + 3)
+
+    scenarios = [("kill-leader", kill_leader), ("kill-follower", kill_follower), ("partition", partition),
+                 ("one-way-partition", one_way), ("pause-leader", pause_leader)]
+    for name, fault in scenarios:
+        if args.scenario and name not in args.scenario:
+            continue
+        try:
+            figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault)
+        except Exception as e:  # noqa: BLE001  (report and go on with the next scenario)
+            t.check(False, "%s: ran to the end" % name, e)
+            continue
+        results[name] = figures
+        print("     %s" % json.dumps(figures))
+        if name == "kill-leader":
+            t.check(figures["failoverGapMs"] < 1000, "kill-leader: delivery paused less than 1 s", figures["failoverGapMs"])
+        if name in ("partition", "kill-follower"):
+            t.check(figures["terms"] <= 1, "%s: no election at all" % name, figures["terms"])
+        if args.json:
+            with open(args.json, "a") as fh:
+                fh.write(json.dumps(dict(figures, scenario=name)) + "\n")
+    print("%d checks passed, %d failed%s" % (t.passed, len(t.failures),
+                                             "" if not t.failures else ": " + "; ".join(t.failures)))
+    sys.exit(1 if t.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
