@@ -162,4 +162,49 @@ func welcomeMessage(streams: [(UInt32, EventSchema)]) -> Sluice_V1_Welcome {
         #expect(actions.count == 1)
         #expect(m.buffered == 1)
     }
+
+    func stampedFrame(term: UInt64, sequence: UInt64, value: Int64) throws -> Frame {
+        var b = alerts.makeBatch()
+        b.append(timestamp: 1, values: [.string("x"), .long(value)])
+        var payload = ByteBuffer()
+        try BatchCodec.encode(b, header: BatchHeader(streamID: 1, producerID: 0, sequence: sequence, outputGroup: "g1", outputTerm: term),
+                              into: &payload)
+        return Frame(kind: .eventBatch, payload: payload)
+    }
+
+    @Test func anHAGroupsOutputIsTakenOnceAndADeposedLeadersIsDropped() throws {
+        var m = try streamingSubscriber(credit: 8)
+        _ = m.demand()
+        #expect(m.received(try stampedFrame(term: 2, sequence: 5, value: 1)).contains { $0.delivered != nil })
+        #expect(m.position == OutputPosition(group: "g1", term: 2, sequence: 5))
+        _ = m.demand()
+        for (term, sequence) in [(2, 5), (2, 4), (1, 9)] as [(UInt64, UInt64)] {
+            let actions = m.received(try stampedFrame(term: term, sequence: sequence, value: 0))
+            #expect(!actions.contains { $0.delivered != nil }, "term \(term) sequence \(sequence) was already seen or is fenced")
+        }
+        #expect(m.droppedRepeats == 3)
+        #expect(m.received(try stampedFrame(term: 3, sequence: 6, value: 2)).contains { $0.delivered != nil })
+        #expect(m.position == OutputPosition(group: "g1", term: 3, sequence: 6))
+    }
+
+    @Test func aRepeatStillReturnsItsCredit() throws {
+        var m = try resumed(at: OutputPosition(group: "g1", term: 1, sequence: 10), credit: 4)
+        var credits = 0
+        for s in 7...10 as ClosedRange<UInt64> {
+            credits += m.received(try stampedFrame(term: 1, sequence: s, value: 0)).compactMap(\.written).count
+        }
+        #expect(m.droppedRepeats == 4 && m.receivedBatches == 0)
+        #expect(credits >= 1, "dropped batches give their credit back, or the node would stall")
+    }
+
+    /// A subscriber that resumes an HA group's stream after `position`.
+    func resumed(at position: OutputPosition, credit: Int = 8) throws -> SubscriberStateMachine {
+        var m = SubscriberStateMachine(configuration: .init(endpoint: "node:1", stream: "Alerts", credit: credit, resumeAfter: position))
+        _ = m.start()
+        _ = m.channelActive()
+        let subscribe = try #require(m.received(ControlMessage.welcome(welcomeMessage(streams: []))).first?.written)
+        #expect(try subscribe.message(as: Sluice_V1_Subscribe.self).resumeAfter == position.sequence)
+        _ = m.received(ControlMessage.welcome(welcomeMessage(streams: [(1, alerts)])))
+        return m
+    }
 }

@@ -3,6 +3,23 @@ import Testing
 
 /// Both sides of log replication, as values.
 @Suite struct ReplicationTests {
+    @Test func anAppendStaysUnderItsByteBudgetButAlwaysCarriesOneEntry() {
+        var budget = config()
+        budget.maxAppendBytes = 150
+        var m = electedLeader(budget)
+        for _ in 0..<3 { _ = m.appendBatch(Array(repeating: 1, count: 60), now: ms(510)) }
+        // A refusal rewinds to the start: the resend is cut by bytes (term start 32 + one batch 92).
+        let retry = m.received(ack(0, success: false), from: "b", now: ms(511))
+        #expect(appends(retry).last?.entries.count == 2)
+
+        var tiny = config()
+        tiny.maxAppendBytes = 1
+        var t = electedLeader(tiny)
+        _ = t.appendBatch(Array(repeating: 1, count: 60), now: ms(510))
+        let again = t.received(ack(0, success: false), from: "b", now: ms(511))
+        #expect(appends(again).last?.entries.count == 1, "an entry over the budget still goes, alone")
+    }
+
     @Test func aFollowerOnlyAcceptsInputWhenLeading() {
         var m = GroupMember(configuration: config(), now: .zero, seed: 1)
         #expect(m.appendBatch([1], now: ms(1)).index == nil)

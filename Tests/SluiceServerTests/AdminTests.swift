@@ -162,7 +162,7 @@ struct HTTPGet {
 
     @Test func statusCarriesThePlacementFromTheConfig() async throws {
         let config = try NodeConfigFile.parse(yaml: """
-            node: { id: a1, listen: 127.0.0.1:1, tier: stateful }
+            node: { id: a1, listen: 127.0.0.1:1, tier: stateful, dataDir: /tmp/a1 }
             cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:2 }
             groups: { g1: [127.0.0.1:1, 127.0.0.1:2] }
             apps: [a.siddhi]

@@ -56,12 +56,35 @@ import Testing
         #expect(elected.map(\.role) == [nil, "follower", "leader"])
     }
 
+    @Test func haNodesReportTheirRoleTermAndLeaderByAddress() throws {
+        func ha(_ id: String, listen: String, role: String, degraded: Bool = false, lag: UInt64? = nil) -> ClusterStatus.Sample {
+            var status = HAStatus(group: "g1", nodeID: listen)
+            status.role = role
+            status.term = 4
+            status.leader = "127.0.0.1:7702"
+            status.degraded = degraded
+            status.followerLag = lag
+            status.lastLeadChange = role == "follower" ? nil : "2026-11-26T02:30:39Z"
+            return .init(health: "ok", report: .init(nodeID: id, eventsIn: 0, eventsOut: 0, backlog: 0, group: "g1",
+                                                     role: "member", listen: listen, ha: status))
+        }
+        let targets = [Self.target("a1", 2, tier: "stateful", group: "g1"), Self.target("b1", 3, tier: "stateful", group: "g1")]
+        let samples = [ha("a1", listen: "127.0.0.1:7701", role: "follower"),
+                       ha("b1", listen: "127.0.0.1:7702", role: "leader (degraded)", degraded: true, lag: 12)]
+        let rows = ClusterStatus.rows(targets, first: samples, second: samples, seconds: 1)
+        #expect(rows.map(\.leader) == ["b1", "b1"], "the leader's address is mapped to its node")
+        #expect(rows.map(\.role) == ["follower", "leader"] && rows.map(\.term) == [4, 4])
+        #expect(rows[1].degraded == true && rows[1].followerLag == 12)
+        let table = ClusterStatus.table(rows)
+        #expect(table.contains("leader (degraded)") && table.contains("group g1: last leadership change 2026-11-26T02:30:39Z"))
+    }
+
     @Test func theTableAndTheJSON() throws {
         let rows = ClusterStatus.rows([Self.target("s1", 1, tier: "stateless")], first: [Self.up("s1", in: 0, out: 0)],
                                       second: [Self.up("s1", in: 1234, out: 5)], seconds: 1)
         #expect(ClusterStatus.table(rows) == """
-            NODE  TIER       GROUP  ROLE        TERM  LEADER  IN/s  OUT/s  LAG  HEALTH  ADMIN
-            s1    stateless  -      standalone  -     -       1234      5    0  ok      127.0.0.1:1
+            NODE  TIER       GROUP  ROLE        TERM  LEADER  IN/s  OUT/s  LAG  REPL LAG  HEALTH  ADMIN
+            s1    stateless  -      standalone  -     -       1234      5    0         -  ok      127.0.0.1:1
             """)
         let json = try ClusterStatus.json(rows, seconds: 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])

@@ -230,4 +230,27 @@ import Testing
                           + [0xB2, 0x01, 0x02, 0xFF, 0xFF] + [0xBD, 0x01, 0, 0, 0, 0])
         #expect(sameEvents(try BatchCodec.decode(buffer, schema: [.long]).batch, batch))
     }
+
+    @Test func anHAOutputCarriesItsGroupAndTermAndOthersCarryNone() throws {
+        var batch = EventBatch(types: [.long])
+        batch.append(timestamp: 5, values: [.long(1)])
+        var payload = ByteBuffer()
+        let stamped = BatchHeader(streamID: 1, producerID: 0, sequence: 77, outputGroup: "g1", outputTerm: 3)
+        try BatchCodec.encode(batch, header: stamped, into: &payload)
+        var decoder = BatchDecoder()
+        let (header, back) = try decoder.decode(payload, schema: [.long])
+        #expect(header == stamped && back.count == 1)
+        // The generated types read the same fields.
+        let generated = try Sluice_V1_EventBatch(serializedBytes: Array(payload.readableBytesView))
+        #expect(generated.outputGroup == "g1" && generated.outputTerm == 3 && generated.sequence == 77)
+
+        var plain = ByteBuffer()
+        try BatchCodec.encode(batch, header: BatchHeader(streamID: 1, producerID: 9, sequence: 1), into: &plain)
+        let unstamped = try decoder.decode(plain, schema: [.long]).header
+        #expect(unstamped.outputGroup.isEmpty && unstamped.outputTerm == 0)
+
+        var tooLong = ByteBuffer()
+        let long = BatchHeader(streamID: 1, producerID: 0, sequence: 1, outputGroup: String(repeating: "g", count: 300), outputTerm: 1)
+        #expect(throws: WireError.self) { try BatchCodec.encode(batch, header: long, into: &tooLong) }
+    }
 }

@@ -1,0 +1,220 @@
+import Foundation
+import SluiceCluster
+import SluiceCore
+import SluiceTransport
+import SluiceWire
+import Testing
+@testable import SluiceServer
+
+/// The node's HA pieces as values: who a follower turns away, what the data directory keeps,
+/// what an engine snapshot carries, what outputs are retained for a resuming subscriber, and how
+/// configuration becomes a group.
+@Suite struct HANodeTests {
+    let input = ConnectionStateMachine.StreamEntry(name: "In", attributes: [.init(name: "id", type: .long)])
+
+    func machine(acceptsPeers: Bool = true) -> ConnectionStateMachine {
+        ConnectionStateMachine(nodeID: "a", authToken: nil, credit: 4, inputs: [input], outputs: [input], acceptsPeers: acceptsPeers)
+    }
+
+    func hello(_ role: Sluice_V1_Role, name: String = "client") -> Sluice_V1_Hello {
+        var h = Sluice_V1_Hello()
+        h.protocolVersion = ControlMessage.protocolVersion
+        h.role = role
+        h.clientName = name
+        if role == .producer { h.streams = [WireSchema.message(name: "In", attributes: [("id", .long)])] }
+        return h
+    }
+
+    @Test func aFollowerTurnsProducersAndSubscribersAwayNamingTheLeader() {
+        for role in [Sluice_V1_Role.producer, .subscriber] {
+            var m = machine()
+            let action = m.helloReceived(hello(role), leadership: .following(group: "g1", leader: "127.0.0.1:2"))
+            guard case .fail(let code, let message) = action else {
+                Issue.record("expected a refusal, got \(action)")
+                continue
+            }
+            #expect(code == .notLeader)
+            #expect(message.contains("g1") && message.contains("127.0.0.1:2"))
+        }
+        var m = machine()
+        if case .fail(_, let message) = m.helloReceived(hello(.producer), leadership: .following(group: "g1", leader: nil)) {
+            #expect(message.contains("no leader is elected yet"))
+        } else {
+            Issue.record("a follower without a known leader must still refuse")
+        }
+    }
+
+    @Test func theLeaderServesClientsAndTurnsThemAwayWhenItStepsDown() {
+        var producer = machine()
+        guard case .send = producer.helloReceived(hello(.producer), leadership: .leading) else {
+            Issue.record("the leader must welcome a producer")
+            return
+        }
+        guard case .fail(.notLeader, _) = producer.leadershipLost(group: "g1") else {
+            Issue.record("a producer must be told the node stopped leading")
+            return
+        }
+        var subscriber = machine()
+        _ = subscriber.helloReceived(hello(.subscriber), leadership: .leading)
+        guard case .fail(.notLeader, _) = subscriber.leadershipLost(group: "g1") else {
+            Issue.record("a subscriber waiting to subscribe must be told too")
+            return
+        }
+    }
+
+    @Test func peerLinksNeedAnHANodeANameAndTheirHandshake() {
+        var m = machine()
+        guard case .acceptPeer(let id, _) = m.helloReceived(hello(.node, name: "127.0.0.1:7702"),
+                                                             leadership: .following(group: "g1", leader: nil)) else {
+            Issue.record("an HA node takes its peer's link whatever its role")
+            return
+        }
+        #expect(id == "127.0.0.1:7702")
+        guard case .cluster(let from) = m.clusterFrameReceived() else {
+            Issue.record("cluster frames flow once the link is up")
+            return
+        }
+        #expect(from == "127.0.0.1:7702")
+        #expect(m.leadershipLost(group: "g1") == .ignore, "a peer link survives a change of leader")
+
+        var standalone = machine(acceptsPeers: false)
+        guard case .fail(.unexpectedFrame, _) = standalone.helloReceived(hello(.node, name: "x")) else {
+            Issue.record("a standalone node refuses peer links")
+            return
+        }
+        var anonymous = machine()
+        guard case .fail(.malformedMessage, _) = anonymous.helloReceived(hello(.node, name: "")) else {
+            Issue.record("a peer link must name its node")
+            return
+        }
+        var early = machine()
+        guard case .fail(.unexpectedFrame, _) = early.clusterFrameReceived() else {
+            Issue.record("cluster frames before the handshake are refused")
+            return
+        }
+    }
+
+    @Test func aSubscriberAsksToResumeAfterItsLastOutput() {
+        var m = machine()
+        _ = m.helloReceived(hello(.subscriber), leadership: .leading)
+        var s = Sluice_V1_Subscribe()
+        s.stream = "In"
+        s.resumeAfter = 41
+        guard case .startSubscription(_, _, _, let resumeAfter) = m.subscribeReceived(s) else {
+            Issue.record("expected a subscription")
+            return
+        }
+        #expect(resumeAfter == 41)
+    }
+
+    @Test func theDataDirectoryKeepsTermVoteBootCountAndWitnessState() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ha-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try HAStateStore(directory: dir)
+        #expect(try store.loadMember() == PersistentState())
+        try store.save(PersistentState(term: 7, votedFor: "127.0.0.1:7702"))
+        #expect(try HAStateStore(directory: dir).loadMember() == PersistentState(term: 7, votedFor: "127.0.0.1:7702"))
+        try store.save(PersistentState(term: 8, votedFor: nil))
+        #expect(try store.loadMember() == PersistentState(term: 8, votedFor: nil))
+        #expect(try store.nextIncarnation() == 1)
+        #expect(try store.nextIncarnation() == 2)
+        let witness = Witness.State(term: 3, votedFor: "a", knownLog: LogPosition(term: 3, index: 99))
+        try store.save(witness, group: "g1")
+        #expect(try store.loadWitness(group: "g1") == witness)
+        #expect(try store.loadWitness(group: "g2") == Witness.State())
+        #expect(!FileManager.default.fileExists(atPath: dir + "/term.tmp"), "writes go through a renamed temporary file")
+    }
+
+    @Test func anEngineSnapshotCarriesProducerSequencesAndTheOutputSequence() throws {
+        var sequences = ProducerSequences(memory: 3)
+        for s in [1, 2, 3, 4, 5] as [UInt64] { _ = sequences.apply(producer: 9, sequence: s) }
+        _ = sequences.apply(producer: 2, sequence: 40)
+        let state = EngineState(runtime: [1, 2, 3, 250], sequences: sequences.encoded, outputSequence: 1234)
+        let back = try EngineState(decoding: state.encoded)
+        #expect(back.runtime == [1, 2, 3, 250] && back.outputSequence == 1234)
+        let restored = try #require(ProducerSequences(memory: 3, encoded: back.sequences))
+        for s in [1, 2, 3, 4, 5] as [UInt64] { #expect(restored.wasApplied(producer: 9, sequence: s)) }
+        #expect(!restored.wasApplied(producer: 9, sequence: 6))
+        #expect(restored.wasApplied(producer: 2, sequence: 40) && !restored.wasApplied(producer: 2, sequence: 41))
+        #expect(ProducerSequences(encoded: [1, 0, 5, 1]) == nil, "a count past the end is refused")
+
+        var truncated = state.encoded
+        truncated.removeLast()
+        #expect(throws: (any Error).self) { try EngineState(decoding: truncated) }
+        #expect(throws: (any Error).self) { try EngineState(decoding: Array("not a snapshot".utf8)) }
+    }
+
+    @Test func retainedOutputsAreBoundedReleasedByTheWatermarkAndFilteredByStream() {
+        func batch(_ n: Int) -> EventBatch {
+            var b = EventBatch(types: [.long])
+            for i in 0..<n { b.append(timestamp: Int64(i), values: [.long(Int64(i))]) }
+            return b
+        }
+        var kept = RetainedOutputs(maxBatches: 4, maxEvents: 100)
+        for s in 1...6 as ClosedRange<UInt64> { kept.append(sequence: s, stream: s % 2 == 0 ? "Even" : "Odd", batch: batch(1)) }
+        #expect(kept.count == 4, "the oldest go beyond the batch bound")
+        #expect(kept.after(0, stream: "Even").map(\.sequence) == [4, 6])
+        #expect(kept.after(4, stream: "Even").map(\.sequence) == [6])
+        kept.release(through: 4)
+        #expect(kept.after(0, stream: "Odd").map(\.sequence) == [5])
+        kept.append(sequence: 7, stream: "Odd", batch: batch(99))
+        #expect(kept.after(0, stream: "Odd").map(\.sequence) == [7], "the event bound drops older batches, never the newest")
+    }
+
+    @Test func anEnabledClusterSectionBecomesTheNodesGroup() throws {
+        let yaml = """
+        node: { id: a1, listen: 127.0.0.1:7701, dataDir: /var/sluice/a1 }
+        cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:7802, peerId: 127.0.0.1:7702, witness: 127.0.0.1:7600,
+                   heartbeatInterval: 50ms, heartbeatMaxRetry: 4, replication: async }
+        apps: [ app.siddhi ]
+        """
+        let file = try NodeConfigFile.parse(yaml: yaml, file: "node.yaml", baseDirectory: "/etc") { _ in true }
+        let ha = try #require(file.nodeConfiguration(appSource: "").ha)
+        #expect(ha.group.groupID == "g1" && ha.group.selfID == "127.0.0.1:7701")
+        #expect(ha.group.peerID == "127.0.0.1:7702", "peerId names the peer when `peer` is a relay")
+        #expect(ha.peerAddress.description == "127.0.0.1:7802" && ha.group.witnessID == "127.0.0.1:7600")
+        #expect(ha.group.heartbeatInterval == .milliseconds(50) && ha.group.heartbeatMaxRetry == 4)
+        #expect(ha.group.replication == .async && ha.dataDirectory == "/var/sluice/a1/ha")
+
+        let standalone = try NodeConfigFile.parse(yaml: "node: { id: a, listen: 127.0.0.1:1 }\napps: [a]", file: "n", baseDirectory: "/")
+            { _ in true }
+        #expect(standalone.nodeConfiguration(appSource: "").ha == nil)
+
+        for (text, message) in [
+            ("cluster: { enabled: true, groupId: g, peer: 127.0.0.1:2 }", "'node.dataDir' is required"),
+            ("cluster: { enabled: true, groupId: g, peer: 127.0.0.1:2, witness: 127.0.0.1:2 }", "'cluster.witness' must be a third party"),
+            ("cluster: { enabled: true, groupId: g, peer: 127.0.0.1:2, replication: sometimes }", "'cluster.replication' must be"),
+        ] {
+            do {
+                _ = try NodeConfigFile.parse(yaml: "node: { id: a, listen: 127.0.0.1:1 }\n\(text)\napps: [a]", file: "n",
+                                             baseDirectory: "/") { _ in true }
+                Issue.record("expected an error for \(text)")
+            } catch {
+                #expect(error.message.hasPrefix(message), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func aTopologysWitnessAndReplicationReachEveryStatefulNode() throws {
+        let yaml = """
+        name: demo
+        stateful:
+          apps: [ stats.siddhi ]
+          replication: sync
+          witness: { listen: 127.0.0.1:27790 }
+          groups:
+            g1:
+              a1: { listen: 127.0.0.1:27721, admin: 127.0.0.1:27821 }
+              b1: { listen: 127.0.0.1:27722, admin: 127.0.0.1:27822 }
+        """
+        let topology = try Topology.parse(yaml: yaml, file: "t.yaml", baseDirectory: "/srv") { _ in true }
+        #expect(topology.witness?.listen.description == "127.0.0.1:27790" && topology.replication == .sync)
+        let node = try topology.nodeConfigYAML(for: "a1", source: "t.yaml", defaultDataDir: "/run/a1")
+        let config = try NodeConfigFile.parse(yaml: node, file: "node.yaml", baseDirectory: "/") { _ in true }
+        let ha = try #require(config.nodeConfiguration(appSource: "").ha)
+        #expect(ha.group.peerID == "127.0.0.1:27722" && ha.group.witnessID == "127.0.0.1:27790" && ha.group.replication == .sync)
+
+        let clash = yaml.replacingOccurrences(of: "27790", with: "27721")
+        #expect(throws: ConfigError.self) { try Topology.parse(yaml: clash, file: "t.yaml", baseDirectory: "/srv") { _ in true } }
+    }
+}
