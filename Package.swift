@@ -140,7 +140,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SluiceClusterTests", dependencies: ["SluiceCluster", "SluiceWire"]),
+        .testTarget(name: "SluiceClusterTests", dependencies: ["SluiceCluster", "SluiceWire", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
             name: "SluiceServerTests",
             dependencies: ["SluiceServer", "SluiceClient", "SluiceRuntime", "SluiceWire", "SluiceTransport", "SluiceCluster"]

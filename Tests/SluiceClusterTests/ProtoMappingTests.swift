@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SluiceCluster
 import SluiceWire
 import SwiftProtobuf
@@ -104,5 +105,34 @@ import Testing
         #expect(chunks.flatMap { [UInt8]($0.data) } == data)
         let empty = SnapshotRequest(term: 1, leader: "a1", lastIncluded: LogPosition(term: 0, index: 0), data: [], deliveredOutput: 0)
         #expect(empty.chunks(group: "g1").map(\.done) == [true], "an empty snapshot is still one chunk")
+    }
+
+    /// The fuzzer's peer-link seed (written by hand from cluster.proto, not by this code) decodes
+    /// to one message per kind, the two snapshot chunks to one snapshot.
+    @Test func theHandWrittenPeerLinkSeedDecodes() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../FuzzCorpus/wire-frame/valid-peer-link").standardized.path
+        var buffer = ByteBuffer(bytes: try #require(FileManager.default.contents(atPath: path)))
+        let codec = FrameCodec()
+        var decoder = ClusterFrameDecoder()
+        var messages: [ClusterMessage] = []
+        while let frame = try codec.decode(from: &buffer) {
+            if let (group, message) = try decoder.decode(frame) {
+                #expect(group == "g1")
+                messages.append(message)
+            }
+        }
+        #expect(messages.count == 7)
+        guard case .snapshot(let snapshot) = messages[4] else {
+            Issue.record("expected the snapshot fifth")
+            return
+        }
+        #expect(snapshot.data == Array((0..<768).map { UInt8($0 % 256) }) && snapshot.lastIncluded == LogPosition(term: 5, index: 12))
+        guard case .append(let append) = messages[2] else {
+            Issue.record("expected the append third")
+            return
+        }
+        #expect(append.entries.map(\.record) == [.batch([8, 1, 16, 7, 24, 2]), .tick(millis: 1_700_000_000_000), .termStart])
+        #expect(append.followerIncarnation == 1 && append.deliveredOutput == 3)
     }
 }

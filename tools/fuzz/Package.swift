@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 "FuzzWireSupport",
                 .product(name: "SluiceWire", package: "Sluice"),
+                .product(name: "SluiceCluster", package: "Sluice"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -1,8 +1,10 @@
 // libFuzzer entry for the wire's frame layer: FrameCodec.decode over a byte stream, then each
-// frame's payload through its decoder (BatchCodec for batches, swift-protobuf for the others).
+// frame's payload through its decoder (BatchCodec for batches, swift-protobuf for the others,
+// and the peer link's ClusterFrameDecoder, snapshot chunks included, for cluster messages).
 // Built with `-parse-as-library`, so this file has no top-level code; libFuzzer provides main().
 import FuzzWireSupport
 import NIOCore
+import SluiceCluster
 import SluiceWire
 
 private let codec = FrameCodec(limits: fuzzLimits, compressionThreshold: 64)
@@ -10,9 +12,13 @@ private let codec = FrameCodec(limits: fuzzLimits, compressionThreshold: 64)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWireFrame(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     var buffer = ByteBuffer(bytes: UnsafeRawBufferPointer(start: start, count: count))
+    var cluster = ClusterFrameDecoder(maxSnapshotBytes: 1 << 20)
     // A WireError ends the stream, as it closes a connection; only a crash is a finding.
     while let frame = try? codec.decode(from: &buffer) {
         checkFrame(frame, codec: codec)
+        if ClusterFrameDecoder.isClusterFrame(frame.kind), let decoded = try? cluster.decode(frame) {
+            checkClusterRoundTrip(decoded.group, decoded.message)
+        }
         switch frame.kind {
         case .eventBatch: checkBatch(frame.payload, schema: fuzzSchemas[0])
         case .hello: _ = try? frame.message(as: Sluice_V1_Hello.self)
@@ -32,4 +38,20 @@ public func fuzzWireFrame(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
     }
     return 0
+}
+
+/// A message the peer link accepted goes out and comes back as itself.
+private func checkClusterRoundTrip(_ group: String, _ message: ClusterMessage) {
+    var decoder = ClusterFrameDecoder(maxSnapshotBytes: 1 << 20)
+    var back: (group: String, message: ClusterMessage)?
+    for frame in message.frames(group: group) {
+        do {
+            back = try decoder.decode(frame)
+        } catch {
+            fatalError("a decoded cluster message does not decode again: \(error)")
+        }
+    }
+    guard let back, back.group == group, back.message == message else {
+        fatalError("a cluster message changed in a round trip: \(message)")
+    }
 }
