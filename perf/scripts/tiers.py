@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The seed's three tiers on loopback, binary against JSON/HTTP, in one run (issue 4).
+"""The seed's three tiers on loopback in one run: binary against JSON/HTTP (issue 4), and binary with the
+stateful tier as HA groups with sync replication against the same without replication (issue 5).
 
 Both runs have the same shape and the same stateful app as examples/seed-topology: one stateless node
 (binary in from `sluice send`), two partitioner nodes reached round-robin, two stateful nodes reached by
@@ -9,7 +10,11 @@ tiers differ: `@sink(type='tcp', @map(type='binary'))` and `@source(type='tcp')`
 COUNT generated Request events and waits until the stateful tier has applied all of them; the figure is
 COUNT / (time until then). Prints one line per run and the ratio.
 
-Usage: perf/scripts/tiers.py [--count N] [--engine .build/release/sluice]
+With --replication, the stateful tier is two HA groups (a1+b1, c1+d1, one `sluice witness`), the
+partitioner's destinations are `@destination(group=…)`, and the run is repeated for `sync` (the default,
+acknowledged once the follower holds a batch) and compared with the same topology's single nodes.
+
+Usage: perf/scripts/tiers.py [--count N] [--engine .build/release/sluice] [--replication] [--no-http]
 """
 import argparse
 import json
@@ -25,11 +30,21 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from testkit import REQUEST_SCHEMA, free_port, stop, write  # noqa: E402
 
+# The seed-topology apps carry the generator's request id (`sluice send --ids`).
+SCHEMA = REQUEST_SCHEMA + ", requestId long"
+
 STATS = open(os.path.join(ROOT, "examples", "seed-topology", "apps", "tenant-stats.siddhi")).read()
+# --stateful-app forward: the stateful tier only forwards ids, so what is measured is the tiers and
+# replication rather than the per-tenant statistics.
+FORWARD = """@app:name('Forward')
+@source(type='tcp', @map(type='binary'))
+define stream Request (%s);
+from Request select requestId, userTenantDomain as tenant insert into Processed;
+"""
 
 
-def apps(http, ports):
-    """App text per node name: s1, p1, p2, a1, c1."""
+def apps(http, ports, groups=False):
+    """App text per node name: s1, p1, p2, a1, c1 (and b1, d1 with `groups`)."""
     def source(node):
         if http:
             stream = "RequestIn" if node.startswith("p") else "Request"
@@ -37,6 +52,8 @@ def apps(http, ports):
         return "@source(type='tcp', @map(type='binary'))"
 
     def destination(node, stream):
+        if groups and node in ("a1", "c1"):
+            return "@destination(group='%s')" % {"a1": "g1", "c1": "g2"}[node]
         if http:
             return "@destination(publisher.url='http://127.0.0.1:%d/%s')" % (ports[node]["http"], stream)
         return "@destination(url='tcp://127.0.0.1:%d/%s')" % (ports[node]["listen"], stream)
@@ -45,22 +62,24 @@ def apps(http, ports):
     mapping = "json" if http else "binary"
     intake = f"""@app:name('Intake')
 @source(type='tcp', @map(type='binary'))
-define stream RequestIn ({REQUEST_SCHEMA});
+define stream RequestIn ({SCHEMA});
 @sink(type='{sink}', @map(type='{mapping}'),
       @distribution(strategy='roundRobin', {destination('p1', 'RequestIn')}, {destination('p2', 'RequestIn')}))
-define stream Request ({REQUEST_SCHEMA});
+define stream Request ({SCHEMA});
 from RequestIn[userTenantDomain != '' and responseTime >= 0] select * insert into Request;
 """
     partitioner = lambda node: f"""@app:name('Partitioner')
 {source(node)}
-define stream RequestIn ({REQUEST_SCHEMA});
+define stream RequestIn ({SCHEMA});
 @sink(type='{sink}', @map(type='{mapping}'),
       @distribution(strategy='partitioned', partitionKey='userTenantDomain', {destination('a1', 'Request')}, {destination('c1', 'Request')}))
-define stream Request ({REQUEST_SCHEMA});
+define stream Request ({SCHEMA});
 from RequestIn select * insert into Request;
 """
-    stats = lambda node: STATS.replace("@source(type='tcp', @map(type='binary'))", source(node))
-    return {"s1": intake, "p1": partitioner("p1"), "p2": partitioner("p2"), "a1": stats("a1"), "c1": stats("c1")}
+    stats = lambda node: (FORWARD % SCHEMA if STATEFUL_APP == "forward" else STATS).replace(
+        "@source(type='tcp', @map(type='binary'))", source(node))
+    return {"s1": intake, "p1": partitioner("p1"), "p2": partitioner("p2"), "a1": stats("a1"), "c1": stats("c1"),
+            "b1": stats("b1"), "d1": stats("d1")}
 
 
 def status(admin):
@@ -68,20 +87,42 @@ def status(admin):
         return json.load(r)
 
 
-def run(engine, http, count, work):
-    ports = {n: {"listen": free_port(), "admin": free_port(), "http": free_port()} for n in ["s1", "p1", "p2", "a1", "c1"]}
-    texts = apps(http, ports)
+STATEFUL_APP = "stats"
+STATEFUL = {"a1": ("g1", "b1"), "b1": ("g1", "a1"), "c1": ("g2", "d1"), "d1": ("g2", "c1")}
+
+
+def run(engine, http, count, work, replication=None):
+    """One run; `replication` (sync/async) makes the stateful tier HA groups."""
+    ha = replication is not None
+    stateful = ["a1", "b1", "c1", "d1"] if ha else ["a1", "c1"]
+    nodes = stateful + ["p1", "p2", "s1"]
+    ports = {n: {"listen": free_port(), "admin": free_port(), "http": free_port()} for n in STATEFUL.keys() | {"p1", "p2", "s1", "w"}}
+    texts = apps(http, ports, groups=ha)
+    folder = os.path.join(work, "http" if http else ("binary-" + replication if ha else "binary"))
+    groups = "groups: { g1: [127.0.0.1:%d, 127.0.0.1:%d], g2: [127.0.0.1:%d, 127.0.0.1:%d] }" % tuple(
+        ports[n]["listen"] for n in ("a1", "b1", "c1", "d1"))
     procs = []
     try:
+        if ha:
+            os.makedirs(folder, exist_ok=True)
+            log = open(os.path.join(folder, "w.log"), "w")
+            procs.append(subprocess.Popen([engine, "witness", "--listen", "127.0.0.1:%d" % ports["w"]["listen"],
+                                           "--data-dir", os.path.join(folder, "data-w")], stdout=log, stderr=log))
         # Downstream first, so each sink finds its destinations listening.
-        for node in ["a1", "c1", "p1", "p2", "s1"]:
-            path = os.path.join(work, "http" if http else "binary", node + ".siddhi")
+        for node in nodes:
+            path = os.path.join(folder, node + ".siddhi")
             write(path, texts[node])
+            lines = ["node: { id: %s, listen: 127.0.0.1:%d, admin: 127.0.0.1:%d, dataDir: %s }"
+                     % (node, ports[node]["listen"], ports[node]["admin"], os.path.join(folder, "data-" + node)),
+                     groups, "apps: [ %s ]" % path]
+            if ha and node in STATEFUL:
+                group, peer = STATEFUL[node]
+                lines.append("cluster: { enabled: true, groupId: %s, peer: 127.0.0.1:%d, witness: 127.0.0.1:%d, replication: %s }"
+                             % (group, ports[peer]["listen"], ports["w"]["listen"], replication))
+            config = os.path.join(folder, node + ".yaml")
+            write(config, "\n".join(lines) + "\n")
             log = open(path.replace(".siddhi", ".log"), "w")
-            procs.append(subprocess.Popen([engine, "node", "--app", path, "--id", node,
-                                           "--listen", "127.0.0.1:%d" % ports[node]["listen"],
-                                           "--admin", "127.0.0.1:%d" % ports[node]["admin"]],
-                                          stdout=log, stderr=log))
+            procs.append(subprocess.Popen([engine, "node", "--config", config], stdout=log, stderr=log))
             deadline = time.time() + 30
             while True:
                 try:
@@ -91,22 +132,30 @@ def run(engine, http, count, work):
                     if time.time() > deadline:
                         raise SystemExit("%s did not start; see %s" % (node, log.name))
                     time.sleep(0.1)
+        if ha:
+            # Each group has elected its leader before the load starts.
+            deadline = time.time() + 30
+            while sum(1 for n in stateful if status(ports[n]["admin"]).get("ha", {}).get("role") == "leader") < 2:
+                if time.time() > deadline:
+                    raise SystemExit("the groups elected no leaders; see " + folder)
+                time.sleep(0.05)
         start = time.time()
         sent = subprocess.run([engine, "send", "--to", "127.0.0.1:%d" % ports["s1"]["listen"], "--stream", "RequestIn",
-                               "--generate", "request", "--count", str(count)], capture_output=True, text=True)
+                               "--generate", "request", "--ids", "--count", str(count)], capture_output=True, text=True)
         if sent.returncode != 0:
             raise SystemExit("send failed: " + sent.stderr[-500:])
+
+        def applied():
+            # Both members of a group apply the same log: a group has applied what its leader has.
+            per = {n: status(ports[n]["admin"])["eventsIn"] for n in stateful}
+            return (max(per["a1"], per.get("b1", 0)), max(per["c1"], per.get("d1", 0)))
         deadline = time.time() + 600
-        while True:
-            applied = sum(status(ports[n]["admin"])["eventsIn"] for n in ["a1", "c1"])
-            if applied >= count:
-                break
+        while sum(applied()) < count:
             if time.time() > deadline:
-                raise SystemExit("the stateful tier applied only %d of %d events" % (applied, count))
+                raise SystemExit("the stateful tier applied only %d of %d events" % (sum(applied()), count))
             time.sleep(0.05)
         seconds = time.time() - start
-        split = [status(ports[n]["admin"])["eventsIn"] for n in ["a1", "c1"]]
-        return count / seconds, seconds, split
+        return count / seconds, seconds, list(applied())
     finally:
         stop(procs)
 
@@ -115,16 +164,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=300_000)
     ap.add_argument("--engine", default=os.path.join(ROOT, ".build", "release", "sluice"))
+    ap.add_argument("--replication", action="store_true", help="also run the stateful tier as HA groups (sync)")
+    ap.add_argument("--no-http", action="store_true", help="skip the JSON/HTTP run")
+    ap.add_argument("--stateful-app", choices=["stats", "forward"], default="stats")
     args = ap.parse_args()
+    global STATEFUL_APP
+    STATEFUL_APP = args.stateful_app
     work = tempfile.mkdtemp(prefix="sluice-tiers-perf-")
     results = {}
-    for http in (False, True):
-        eps, seconds, split = run(args.engine, http, args.count, work)
-        name = "json/http" if http else "binary"
+    runs = [("binary", False, None)] + ([("binary+sync", False, "sync")] if args.replication else []) \
+        + ([] if args.no_http else [("json/http", True, None)])
+    for name, http, replication in runs:
+        eps, seconds, split = run(args.engine, http, args.count, work, replication)
         results[name] = eps
-        print("%-9s %9.0f events/s end to end (%d events in %.2f s; stateful a1 %d, c1 %d)"
+        print("%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d)"
               % (name, eps, args.count, seconds, split[0], split[1]))
-    print("ratio binary / json-http: %.1fx" % (results["binary"] / results["json/http"]))
+    if "json/http" in results:
+        print("ratio binary / json-http: %.1fx" % (results["binary"] / results["json/http"]))
+    if "binary+sync" in results:
+        print("sync replication keeps %.0f%% of the throughput without it" % (100 * results["binary+sync"] / results["binary"]))
     print("apps and logs in", work)
 
 
