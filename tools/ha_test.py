@@ -293,8 +293,12 @@ def scenario(engine, base, name, count, rate, t, fault):
         processes.append(sender)
 
         fault_window = fault(group, arrivals, first_leader, count)
-        out, err = sender.communicate(timeout=300)
+        out, err = sender.communicate(timeout=900)
         t.check(sender.returncode == 0, "%s: sluice send finished" % name, err[-800:])
+        try:
+            print("     sluice send: %s" % out.strip().splitlines()[-1])
+        except IndexError:
+            pass
         # Drain: every acknowledged id must reach the subscriber.
         deadline = time.time() + 60
         while arrivals.lines < count and time.time() < deadline:
@@ -433,11 +437,14 @@ def main():
                 time.sleep(0.05)
         return None
 
+    def no_fault(group, progress, leader, count):
+        return None
+
     gaps = []
-    scenarios = [("kill-leader", kill_leader), ("kill-follower", kill_follower), ("partition", partition),
+    scenarios = [("baseline", no_fault), ("kill-leader", kill_leader), ("kill-follower", kill_follower), ("partition", partition),
                  ("one-way-partition", one_way), ("pause-leader", pause_leader), ("soak", soak)]
     for name, fault in scenarios:
-        if (args.scenario and name not in args.scenario) or (not args.scenario and name == "soak"):
+        if (args.scenario and name not in args.scenario) or (not args.scenario and name in ("soak", "baseline")):
             continue
         try:
             figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault)
