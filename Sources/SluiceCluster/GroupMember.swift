@@ -344,7 +344,7 @@ public struct GroupMember: Sendable {
         // The follower's position is unknown: the first append carries the term's start entry,
         // and a refusal makes the leader back off.
         leading = LeaderReplication(term: persistent.term, configuration: configuration, log: log,
-                                    acknowledged: commitIndex, now: now)
+                                    acknowledged: commitIndex, now: now, peerLastHeard: lastLeaderContact)
         _ = log.append(.termStart, term: persistent.term)
         out.append(.lead(term: persistent.term, resendOutputsAfter: deliveredOutput))
         nextHeartbeat = now

@@ -25,11 +25,16 @@ public struct LeaderReplication: Sendable, Hashable {
     private(set) var snapshotRequested = false
     private var lastSnapshotSent: MonotonicInstant?
 
-    init(term: Term, configuration: GroupConfiguration, log: ReplicatedLog, acknowledged: UInt64, now: MonotonicInstant) {
+    /// - Parameter peerLastHeard: when this node last heard from its peer (as its leader). A peer
+    ///   silent longer than the failure timeout (typically the leader that just died) counts as a
+    ///   lost follower from the start, so the new leader commits with the witness at once instead
+    ///   of waiting out another timeout.
+    init(term: Term, configuration: GroupConfiguration, log: ReplicatedLog, acknowledged: UInt64, now: MonotonicInstant,
+         peerLastHeard: MonotonicInstant? = nil) {
         self.term = term
         self.configuration = configuration
         followerNext = log.last.index + 1
-        lastFollowerAck = now
+        lastFollowerAck = min(now, peerLastHeard ?? now)
         lastWitnessAck = now
         self.acknowledged = acknowledged
     }

@@ -20,6 +20,25 @@ import Testing
         #expect(appends(again).last?.entries.count == 1, "an entry over the budget still goes, alone")
     }
 
+    @Test func aLeaderElectedAfterItsPeerWentSilentCommitsWithTheWitnessAtOnce() {
+        var m = GroupMember(configuration: config(), now: .zero, seed: 1)
+        _ = m.received(.append(AppendRequest(term: 1, leader: "b", prev: .zero, entries: [], leaderCommit: 0, deliveredOutput: 0)),
+                       from: "b", now: ms(100))
+        _ = m.persisted(PersistentState(term: 1, votedFor: nil), now: ms(100))
+        // b is gone: a campaigns once the failure timeout and its jitter have passed.
+        _ = m.tick(now: ms(600))
+        _ = m.received(.voteResponse(VoteResponse(term: 2, voter: "w", granted: true, isPreVote: true)), from: "w", now: ms(600))
+        _ = m.persisted(PersistentState(term: 2, votedFor: "a"), now: ms(601))
+        _ = m.received(.voteResponse(VoteResponse(term: 2, voter: "w", granted: true, isPreVote: false)), from: "w", now: ms(602))
+        #expect(m.isLeader)
+        #expect(m.isDegraded(at: ms(602)), "b was last heard 500 ms ago: lost from the start, no second timeout")
+        let (index, actions) = m.appendBatch([7], now: ms(603))
+        #expect(sent(actions, to: "w").contains(.witnessSync(WitnessSync(term: 2, leader: "a", last: LogPosition(term: 2, index: 2)))))
+        let confirmed = m.received(.witnessSyncResponse(WitnessSyncResponse(term: 2, success: true, confirmed: LogPosition(term: 2, index: 2))),
+                                   from: "w", now: ms(604))
+        #expect(index == 2 && acknowledgedThrough(confirmed) == 2)
+    }
+
     @Test func aFollowerOnlyAcceptsInputWhenLeading() {
         var m = GroupMember(configuration: config(), now: .zero, seed: 1)
         #expect(m.appendBatch([1], now: ms(1)).index == nil)
