@@ -61,7 +61,7 @@ test: unit conformance network
 # perf/results/chaos-<date>.md and is appended to perf/RESULTS.md.
 CHAOS_SEEDS ?= 100000
 CHAOS_EVENTS ?= 5000000
-CHAOS_RATE ?= 100000
+CHAOS_RATE ?= 40000
 CHAOS_KILLS ?= 10
 chaos: deps build
 	SLUICE_SIM_SEEDS=$(CHAOS_SEEDS) $(SWIFT) test --filter SluiceClusterTests

@@ -7,7 +7,8 @@ request's id), offers load with `sluice send --generate request --ids --ack-log`
 group's output with `sluice subscribe --to a,b`, injects a fault, then checks from the checker's
 own records:
   lost        acknowledged ids never delivered (must be 0)
-  duplicated  ids delivered more than once (must be 0)
+  duplicated  ids delivered more than once (must be 0); in `sink-failover` the outputs leave the
+              group through a tcp sink to another node, whose subscriber the checker reads
   out of order ids of one tenant delivered in a different order than sent (must be 0)
   gap         the longest pause in delivery (kill -9 of the leader: below 1 s)
   leaders     never two nodes leading the same term; no flapping (fewer than 3 elections a minute)
@@ -105,7 +106,7 @@ def status(admin_port):
 class Group:
     """Data nodes a and b (peer links through relays) and a witness, as separate processes."""
 
-    def __init__(self, engine, work, heartbeat_ms=100):
+    def __init__(self, engine, work, heartbeat_ms=100, app=APP):
         self.engine, self.work = engine, work
         self.ports = {n: free_port() for n in ("a", "b", "w", "a_admin", "b_admin")}
         self.relays = {"a": Relay(self.ports["b"]), "b": Relay(self.ports["a"])}  # a's link to b, b's link to a
@@ -118,7 +119,7 @@ class Group:
                 "cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:%d, peerId: 127.0.0.1:%d, witness: 127.0.0.1:%d,"
                 % (self.relays[me].port, self.ports[other], self.ports["w"]),
                 "           heartbeatInterval: %dms, heartbeatMaxRetry: 3 }" % heartbeat_ms,
-                "apps: [ %s ]" % os.path.abspath(APP), ""]))
+                "apps: [ %s ]" % os.path.abspath(app), ""]))
 
     def listen(self, node):
         return "127.0.0.1:%d" % self.ports[node]
@@ -262,25 +263,59 @@ def longest_gap(times, start, end):
     return max((b - a for a, b in zip(inside, inside[1:])), default=0.0)
 
 
-def scenario(engine, base, name, count, rate, t, fault):
+# The group's `Processed` stream leaves through a tcp sink to a plain node, which forwards it to its
+# own subscriber: exactly once then needs the group's output identity, the receiving node's
+# deduplication, and the new leader's resend from the replicated watermark.
+SINK_APP = """@app:name('SinkForwarder')
+@source(type='tcp', @map(type='binary'))
+define stream Request (meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string,
+    applicationOwner string, apiContext string, apiName string, apiVersion string, apiCreator string, apiTier string,
+    apiHostname string, username string, userTenantDomain string, requestTimestamp long, throttledOut bool,
+    responseTime long, backendTime long, requestId long);
+@sink(type='tcp', url='tcp://127.0.0.1:%d/Processed', @map(type='binary'))
+define stream Processed (requestId long, tenant string);
+from Request select requestId, userTenantDomain as tenant insert into Processed;
+"""
+RECEIVER_APP = """@app:name('Receiver')
+define stream Processed (requestId long, tenant string);
+from Processed select * insert into Received;
+"""
+
+
+def scenario(engine, base, name, count, rate, t, fault, via_sink=False):
     """Runs one group under `fault(group, progress)` and checks it. Returns the run's figures."""
-    print("== %s: %d events at %d/s" % (name, count, rate))
+    print("== %s: %d events at %d/s%s" % (name, count, rate, "; outputs through a tcp sink to another node" if via_sink else ""))
     work = tempfile.mkdtemp(prefix=name + "-", dir=base)
-    group = Group(engine, work)
-    watch = LeaderWatch(group)
     processes = []
+    app, receiver = APP, None
+    if via_sink:
+        receiver = {"listen": free_port(), "admin": free_port()}
+        app = os.path.join(work, "forwarder.siddhi")
+        write(app, SINK_APP % receiver["listen"])
+        write(os.path.join(work, "receiver.siddhi"), RECEIVER_APP)
+        log = open(os.path.join(work, "receiver.log"), "w")
+        processes.append(subprocess.Popen([engine, "node", "--app", os.path.join(work, "receiver.siddhi"), "--id", "receiver",
+                                           "--listen", "127.0.0.1:%d" % receiver["listen"],
+                                           "--admin", "127.0.0.1:%d" % receiver["admin"]], stdout=log, stderr=log))
+    group = Group(engine, work, app=app)
+    watch = LeaderWatch(group)
     try:
         group.up()
         first_leader = group.leader()
         outputs = os.path.join(work, "processed.jsonl")
-        subscriber = subprocess.Popen([engine, "subscribe", "--to", group.listen("a") + "," + group.listen("b"),
-                                       "--stream", "Processed", "--credit", "256", "--timeout", "300"],
+        if via_sink:
+            source, stream = "127.0.0.1:%d" % receiver["listen"], "Received"
+            attached = lambda: (status(receiver["admin"]) or {}).get("subscriptions", {}).get("Received")
+        else:
+            source, stream = group.listen("a") + "," + group.listen("b"), "Processed"
+            attached = lambda: any((group.status(n) or {}).get("subscriptions", {}).get("Processed") for n in ("a", "b"))
+        subscriber = subprocess.Popen([engine, "subscribe", "--to", source, "--stream", stream, "--credit", "256", "--timeout", "300"],
                                       stdout=open(outputs, "w"), stderr=open(outputs + ".err", "w"))
         processes.append(subscriber)
         deadline = time.time() + 20
-        while not any((group.status(n) or {}).get("subscriptions", {}).get("Processed") for n in ("a", "b")):
+        while not attached():
             if time.time() > deadline:
-                raise RuntimeError("the subscriber never attached to the leader")
+                raise RuntimeError("the subscriber never attached")
             time.sleep(0.05)
         arrivals = Arrivals(outputs)
         arrivals.start()
@@ -440,14 +475,18 @@ def main():
     def no_fault(group, progress, leader, count):
         return None
 
+    def kill_leader_behind_sink(group, progress, leader, count):
+        return kill_leader(group, progress, leader, count)
+
     gaps = []
     scenarios = [("baseline", no_fault), ("kill-leader", kill_leader), ("kill-follower", kill_follower), ("partition", partition),
-                 ("one-way-partition", one_way), ("pause-leader", pause_leader), ("soak", soak)]
+                 ("one-way-partition", one_way), ("pause-leader", pause_leader), ("sink-failover", kill_leader_behind_sink),
+                 ("soak", soak)]
     for name, fault in scenarios:
         if (args.scenario and name not in args.scenario) or (not args.scenario and name in ("soak", "baseline")):
             continue
         try:
-            figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault)
+            figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault, via_sink=name == "sink-failover")
         except Exception as e:  # noqa: BLE001  (report and go on with the next scenario)
             t.check(False, "%s: ran to the end" % name, e)
             continue

@@ -5,8 +5,8 @@ import SluiceWire
 /// `maxEventsPerBatch` events, and an encoded size well under `maxDecompressedBytes`
 /// (estimated from the columns, with strings counted from their arenas). Rows keep their order,
 /// so each part is a run of the original.
-enum BatchSplitter {
-    static func parts(of batch: EventBatch, limits: WireLimits) -> [EventBatch] {
+public enum BatchSplitter {
+    public static func parts(of batch: EventBatch, limits: WireLimits) -> [EventBatch] {
         let n = batch.count
         guard n > 1 else { return [batch] }
         let bytes = estimatedBytes(batch)

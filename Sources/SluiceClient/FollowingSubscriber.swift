@@ -74,12 +74,16 @@ public final class FollowingSubscriber: AsyncSequence, Sendable {
             var downSince: ContinuousClock.Instant?
             var failedInRound = 0
             while !closed {
-                if current == nil {
-                    let subscriber = Subscriber(endpoint: endpoints[index], stream: stream, includeExpired: includeExpired,
-                                                credit: credit, authToken: authToken, clientName: clientName, resumeAfter: position)
-                    current = (subscriber, subscriber.makeAsyncIterator())
-                }
                 do {
+                    if current == nil {
+                        let subscriber = Subscriber(endpoint: endpoints[index], stream: stream, includeExpired: includeExpired,
+                                                    credit: credit, authToken: authToken, clientName: clientName, resumeAfter: position)
+                        current = (subscriber, subscriber.makeAsyncIterator())
+                        // Subscribed: whatever failed before is over, however long the stream then stays quiet.
+                        try await subscriber.connect()
+                        downSince = nil
+                        failedInRound = 0
+                    }
                     var iterator = current!.iterator
                     let batch = try await iterator.next()
                     current?.iterator = iterator

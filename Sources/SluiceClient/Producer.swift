@@ -117,7 +117,10 @@ public final class Producer: Sendable {
     /// Queues one batch and returns a future that completes when it is acknowledged. Batches
     /// submitted from one thread (or under one lock) go out in that order, so a caller can keep
     /// several in flight without losing their order.
-    public func submit(stream: String, batch: EventBatch) -> EventLoopFuture<Void> {
+    ///
+    /// `origin` is for relaying an HA group's output (a sink on a group's node): the batch carries
+    /// that identity, and the receiving node applies each (group, sequence, part) once.
+    public func submit(stream: String, batch: EventBatch, origin: OutputOrigin? = nil) -> EventLoopFuture<Void> {
         do {
             try schema(stream).check(batch)
         } catch {
@@ -125,8 +128,13 @@ public final class Producer: Sendable {
         }
         let box = self.box
         let parts = BatchSplitter.parts(of: batch, limits: limits)
+        if origin != nil, parts.count > 1 {
+            // One identity cannot name two batches; the sink cuts its chunks below the limits.
+            return loop.makeFailedFuture(ClientError(.invalidEvent, "a relayed output batch must fit one frame"))
+        }
         return loop.flatSubmit {
-            EventLoopFuture.andAllSucceed(parts.map { box.value.submit(stream: stream, batch: $0, awaitAck: true) }, on: box.value.loop)
+            EventLoopFuture.andAllSucceed(parts.map { box.value.submit(stream: stream, batch: $0, awaitAck: true, origin: origin) },
+                                          on: box.value.loop)
         }
     }
 
@@ -162,6 +170,12 @@ public final class Producer: Sendable {
         try? await loop.flatSubmit { box.value.close() }.get()
     }
 
+    /// Whether some endpoint has welcomed this producer and the connection is up.
+    public func isConnected() -> EventLoopFuture<Bool> {
+        let box = self.box
+        return loop.submit { box.value.machine.isReady }
+    }
+
     public var statistics: ProducerStatistics {
         get async {
             let box = self.box
@@ -190,6 +204,8 @@ final class ProducerDriver {
     private var channels: [ConnectionID: any Channel] = [:]
     /// Sealed batches by sequence, until settled.
     private var batches: [UInt64: EventBatch] = [:]
+    /// The HA output identity a relayed batch carries, by sequence.
+    private var origins: [UInt64: OutputOrigin] = [:]
     /// Events appended per stream, not sealed yet.
     private var open: [String: EventBatch] = [:]
     private var promises: [ProducerStateMachine.Waiter: EventLoopPromise<Void>] = [:]
@@ -237,11 +253,14 @@ final class ProducerDriver {
         return f
     }
 
-    func submit(stream: String, batch: EventBatch, awaitAck: Bool) -> EventLoopFuture<Void> {
+    func submit(stream: String, batch: EventBatch, awaitAck: Bool, origin: OutputOrigin? = nil) -> EventLoopFuture<Void> {
         let (w, f) = makeWaiter()
         let (sequence, actions) = machine.submit(stream: stream, events: batch.count, waiter: awaitAck ? w : nil,
                                                  admission: awaitAck ? nil : w)
-        if let sequence { batches[sequence] = batch }
+        if let sequence {
+            batches[sequence] = batch
+            if let origin { origins[sequence] = origin }
+        }
         run(actions)
         return f
     }
@@ -289,7 +308,10 @@ final class ProducerDriver {
             case .sendBatch(let id, let sequence, let streamID):
                 guard let channel = channels[id], let batch = batches[sequence] else { continue }
                 var payload = channel.allocator.buffer(capacity: 64 + batch.count * 16 * max(1, batch.columns.count))
-                let header = BatchHeader(streamID: streamID, producerID: machine.configuration.producerID, sequence: sequence)
+                let origin = origins[sequence]
+                let header = BatchHeader(streamID: streamID, producerID: machine.configuration.producerID, sequence: sequence,
+                                         outputGroup: origin?.group ?? "", outputTerm: origin?.term ?? 0,
+                                         outputSequence: origin?.sequence ?? 0, outputPart: origin?.part ?? 0)
                 do {
                     try encoder.encode(batch, header: header, into: &payload)
                 } catch {
@@ -315,7 +337,10 @@ final class ProducerDriver {
             case .fail(let waiters, let error):
                 for w in waiters { promises.removeValue(forKey: w)?.fail(error) }
             case .release(let sequences):
-                for s in sequences { batches.removeValue(forKey: s) }
+                for s in sequences {
+                    batches.removeValue(forKey: s)
+                    origins.removeValue(forKey: s)
+                }
             }
         }
         for id in written { channels[id]?.flush() }

@@ -6,11 +6,13 @@ import NIOConcurrencyHelpers
 import SluiceCore
 import SluiceRuntime
 import SluiceTransport
+import SluiceWire
 
 /// Work handed to the engine thread.
 enum EngineCommand: Sendable {
-    /// A producer's batch, already decoded and schema-checked.
-    case batch(stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply)
+    /// A producer's batch, already decoded and schema-checked. `origin`: an HA group's output that
+    /// its sink forwarded, applied once whatever the retries.
+    case batch(stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply, origin: OutputOrigin? = nil)
     /// The live clock moved: fire what is due.
     case tick(Int64)
     /// With `resumeAfter` > 0 (an HA group's subscriber back after a failover), the retained
@@ -18,7 +20,9 @@ enum EngineCommand: Sendable {
     case subscribe(stream: String, subscriber: OutputSubscriber, resumeAfter: UInt64 = 0)
     case unsubscribe(stream: String, id: UInt64)
     /// HA: from here on outputs go out stamped with `term` (leading), or are only retained (nil).
-    case lead(term: UInt64?)
+    /// A new leader first resends to its sinks the retained outputs after `resendAfter`, the
+    /// replicated delivered watermark; their receivers drop what they already have.
+    case lead(term: UInt64?, resendAfter: UInt64 = 0)
     /// HA: the engine's whole state (app, producer sequences, output sequence) for a snapshot.
     case captureState(@Sendable ([UInt8]) -> Void)
     /// HA: replace the engine's state with a captured one; reports an error text or nil.
@@ -47,6 +51,13 @@ protocol OutputSubscriber: Sendable {
     var id: UInt64 { get }
     /// `stamp` is set on an HA group's node, nil on a standalone one.
     func deliver(_ batch: EventBatch, stamp: OutputStamp?)
+    /// A subscriber connection asks for what it missed itself (`resume_after`); a sink does not,
+    /// so a new leader resends to it.
+    var resumesItself: Bool { get }
+}
+
+extension OutputSubscriber {
+    var resumesItself: Bool { false }
 }
 
 /// One thread that owns an app runtime. Event loops hand it commands through a lock-free ring;
@@ -62,6 +73,7 @@ final class EngineLoop: @unchecked Sendable {
 
     // Engine-thread state.
     private var sequences = ProducerSequences()
+    private var origins = OriginSequences()
     private var subscribers: [String: [OutputSubscriber]] = [:]
     private var callbacksInstalled: Set<String> = []
     /// HA: the group whose output this is; nil on a standalone node.
@@ -139,7 +151,12 @@ final class EngineLoop: @unchecked Sendable {
     /// Returns false on `.stop`.
     private func apply(_ command: EngineCommand) -> Bool {
         switch command {
-        case .batch(let stream, let batch, let producer, let sequence, let reply):
+        case .batch(let stream, let batch, let producer, let sequence, let reply, let origin):
+            if let origin, origins.admit(origin, stream: stream) != .apply {
+                _ = sequences.apply(producer: producer, sequence: sequence)
+                reply.applied(producer: producer, sequence: sequence, duplicate: true)
+                return true
+            }
             guard sequences.apply(producer: producer, sequence: sequence) else {
                 reply.applied(producer: producer, sequence: sequence, duplicate: true)
                 return true
@@ -163,17 +180,28 @@ final class EngineLoop: @unchecked Sendable {
             }
             subscribers[stream, default: []].append(subscriber)
             publishSubscriptions()
-        case .lead(let term):
+        case .lead(let term, let resendAfter):
             leadingTerm = term
+            if let term, let group = outputGroup {
+                for (stream, subs) in subscribers {
+                    let sinks = subs.filter { !$0.resumesItself }
+                    guard !sinks.isEmpty else { continue }
+                    for retained in outputs.after(resendAfter, stream: stream) {
+                        let stamp = OutputStamp(group: group, term: term, sequence: retained.sequence)
+                        for sink in sinks { sink.deliver(retained.batch, stamp: stamp) }
+                    }
+                }
+            }
         case .captureState(let reply):
             reply(EngineState(runtime: runtime.snapshot(), sequences: sequences.encoded,
-                              outputSequence: outputSequence.load(ordering: .relaxed)).encoded)
+                              outputSequence: outputSequence.load(ordering: .relaxed), origins: origins).encoded)
         case .restoreState(let bytes, let reply):
             do {
                 let state = try EngineState(decoding: bytes)
                 try runtime.restore(state.runtime)
                 guard let restored = ProducerSequences(encoded: state.sequences) else { throw SnapshotError("bad producer sequences") }
                 sequences = restored
+                origins = state.origins
                 outputSequence.store(state.outputSequence, ordering: .relaxed)
                 outputs = RetainedOutputs()
                 reply(nil)

@@ -154,6 +154,8 @@ public final class Node: Service, @unchecked Sendable {
             let driver = try GroupDriver(settings: .init(group: ha.group, peerAddress: ha.peerAddress, witnessAddress: ha.witnessAddress,
                                                          dataDirectory: ha.dataDirectory, authToken: config.authToken, limits: config.limits),
                                          engine: engine, inputs: inputs, loop: loop, logger: logger)
+            for sink in distributedSinks { driver.registerSink { sink.deliveredOutput } }
+            for sink in sinks { driver.registerSink { sink.deliveredOutput } }
             self.driver = driver
         }
         let driver = self.driver

@@ -166,14 +166,14 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         let reply = ChannelReply(handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
         if let driver {
             guard driver.accept(payload: frame.payload, stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
-                                sequence: decoded.header.sequence, reply: reply) else {
+                                sequence: decoded.header.sequence, origin: decoded.header.origin, reply: reply) else {
                 fail(.notLeader, "this node does not lead HA group '\(driver.settings.group.groupID)'", context: context)
                 return
             }
             return
         }
         let command = EngineCommand.batch(stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
-                                          sequence: decoded.header.sequence, reply: reply)
+                                          sequence: decoded.header.sequence, reply: reply, origin: decoded.header.origin)
         if backlog.isEmpty && engine.submit(command) { return }
         backlog.append(command)
         if backlog.count == 1 {
@@ -282,6 +282,7 @@ struct ChannelReply: BatchReply {
 /// Encodes a stream's output on the engine thread and hands the frame to the subscriber's loop.
 struct ChannelSubscriber: OutputSubscriber {
     let id: UInt64
+    var resumesItself: Bool { true }
     let includeExpired: Bool
     let handler: NIOLoopBound<NodeConnectionHandler>
     let eventLoop: EventLoop

@@ -25,7 +25,7 @@ import SluiceCore
 public enum BatchCodec {
     enum Field {
         static let streamID = 1, producerID = 2, sequence = 3, eventCount = 4
-        static let timestampDeltas = 5, columns = 6, kinds = 7, outputGroup = 8, outputTerm = 9
+        static let timestampDeltas = 5, columns = 6, kinds = 7, outputGroup = 8, outputTerm = 9, outputSequence = 10, outputPart = 11
     }
 
     enum ColumnField {

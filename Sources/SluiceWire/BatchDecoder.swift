@@ -129,7 +129,8 @@ private struct BatchReader {
                         throw WireError(.malformedMessage, "output group name of \(range.count) bytes is over \(BatchHeader.maxGroupBytes)")
                     }
                     header.outputGroup = String(decoding: bytes[range], as: UTF8.self)
-                case Field.streamID, Field.producerID, Field.sequence, Field.eventCount, Field.outputTerm:
+                case Field.streamID, Field.producerID, Field.sequence, Field.eventCount, Field.outputTerm, Field.outputSequence,
+                     Field.outputPart:
                     guard type == WireType.varint.rawValue else { throw ProtoReader.Failure.badWireType(field: field, type: type) }
                     let value = try reader.varint()
                     switch field {
@@ -137,6 +138,8 @@ private struct BatchReader {
                     case Field.producerID: header.producerID = value
                     case Field.sequence: header.sequence = value
                     case Field.outputTerm: header.outputTerm = value
+                    case Field.outputSequence: header.outputSequence = value
+                    case Field.outputPart: header.outputPart = UInt32(truncatingIfNeeded: value)
                     default: eventCount = UInt64(UInt32(truncatingIfNeeded: value))
                     }
                 case Field.columns:

@@ -25,7 +25,9 @@ public struct BatchEncoder: Sendable {
             try encodeColumn(column, index: index, of: batch.columns.count, events: n, into: &out)
         }
         try encodeKinds(batch.kinds, into: &out)
-        if !header.outputGroup.isEmpty || header.outputTerm != 0 { try encodeOutputIdentity(header, into: &out) }
+        if !header.outputGroup.isEmpty || header.outputTerm != 0 || header.outputSequence != 0 {
+            try encodeOutputIdentity(header, into: &out)
+        }
     }
 
     private func encodeOutputIdentity(_ header: BatchHeader, into out: inout ByteBuffer) throws {
@@ -34,7 +36,7 @@ public struct BatchEncoder: Sendable {
         guard size <= BatchHeader.maxGroupBytes else {
             throw WireError(.malformedMessage, "output group name of \(size) bytes is over \(BatchHeader.maxGroupBytes)")
         }
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * 11 + size) { raw in
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: 4 * 11 + size) { raw in
             var w = ProtoWriter(raw.baseAddress!)
             if size > 0 {
                 w.tag(Field.outputGroup, .lengthDelimited)
@@ -44,6 +46,14 @@ public struct BatchEncoder: Sendable {
             if header.outputTerm != 0 {
                 w.tag(Field.outputTerm, .varint)
                 w.varint(header.outputTerm)
+            }
+            if header.outputSequence != 0 {
+                w.tag(Field.outputSequence, .varint)
+                w.varint(header.outputSequence)
+            }
+            if header.outputPart != 0 {
+                w.tag(Field.outputPart, .varint)
+                w.varint(UInt64(header.outputPart))
             }
             return w.cursor - raw.baseAddress!
         }

@@ -7,15 +7,44 @@ public struct BatchHeader: Sendable, Hashable {
     /// An HA group's output: the group and the sending leader's term ("" and 0 otherwise).
     public var outputGroup: String
     public var outputTerm: UInt64
+    /// A group's output forwarded by its sink: the output's sequence and the part of it (else 0).
+    public var outputSequence: UInt64
+    public var outputPart: UInt32
 
-    public init(streamID: UInt32, producerID: UInt64, sequence: UInt64, outputGroup: String = "", outputTerm: UInt64 = 0) {
+    public init(streamID: UInt32, producerID: UInt64, sequence: UInt64, outputGroup: String = "", outputTerm: UInt64 = 0,
+                outputSequence: UInt64 = 0, outputPart: UInt32 = 0) {
         self.streamID = streamID
         self.producerID = producerID
         self.sequence = sequence
         self.outputGroup = outputGroup
         self.outputTerm = outputTerm
+        self.outputSequence = outputSequence
+        self.outputPart = outputPart
+    }
+
+    /// A group's forwarded output, when the header names one.
+    public var origin: OutputOrigin? {
+        guard !outputGroup.isEmpty, outputSequence != 0 else { return nil }
+        return OutputOrigin(group: outputGroup, term: outputTerm, sequence: outputSequence, part: outputPart)
     }
 
     /// Longest group name a batch may carry.
     public static let maxGroupBytes = 256
+}
+
+/// Which output of which HA group a forwarded batch carries (docs/ha.md, "Output identity").
+public struct OutputOrigin: Sendable, Hashable, CustomStringConvertible {
+    public var group: String
+    public var term: UInt64
+    public var sequence: UInt64
+    public var part: UInt32
+
+    public init(group: String, term: UInt64, sequence: UInt64, part: UInt32) {
+        self.group = group
+        self.term = term
+        self.sequence = sequence
+        self.part = part
+    }
+
+    public var description: String { "\(group)/\(term)/\(sequence).\(part)" }
 }

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceWire
 @testable import SluiceServer
 import Testing
 
@@ -36,6 +37,25 @@ struct DistributedSinkStateMachineTests {
     static func accepted(_ result: Machine.OfferResult) -> [Action] {
         guard case .accepted(let actions) = result else { Issue.record("expected accepted, got \(result)"); return [] }
         return actions
+    }
+
+    @Test func anHAOutputsPartsAreNumberedPerDestinationAndHeldUntilTaken() {
+        var m = Machine(configuration: .init(strategy: .partitioned(keyColumn: 0, map: PartitionMap(destinations: ["a", "b"])),
+                                             members: [1, 1], bufferLimit: 100, maxBatch: 2, maxInFlight: 4))
+        let (zero, one) = Self.keys
+        let stamp = OutputStamp(group: "g1", term: 3, sequence: 7)
+        let actions = Self.accepted(m.offer(Self.batch([zero, zero, zero, one]), stamp: stamp, now: .zero))
+        let chunks = actions.compactMap { if case .send(let d, _, let c) = $0 { (d, c) } else { nil } }
+        #expect(chunks.map { $0.0 } == [0, 0, 1])
+        #expect(chunks.map { $0.1.origin } == [OutputOrigin(group: "g1", term: 3, sequence: 7, part: 0),
+                                               OutputOrigin(group: "g1", term: 3, sequence: 7, part: 1),
+                                               OutputOrigin(group: "g1", term: 3, sequence: 7, part: 0)])
+        _ = Self.accepted(m.offer(Self.batch([one]), stamp: OutputStamp(group: "g1", term: 3, sequence: 8), now: .zero))
+        #expect(m.oldestHeldOutput == 7)
+        for (d, chunk) in chunks { _ = m.sendSucceeded(destination: d, chunk: chunk.id, now: .zero) }
+        #expect(m.oldestHeldOutput == 8, "output 7 is taken everywhere; 8 is still out")
+        _ = Self.accepted(m.offer(Self.batch([zero]), now: .zero))
+        #expect(m.destinations[0].queue.last?.origin == nil, "a standalone node's chunks carry no identity")
     }
 
     static func chunk(_ actions: [Action], to destination: Int) -> SinkChunk? {

@@ -129,9 +129,13 @@ import Testing
         var sequences = ProducerSequences(memory: 3)
         for s in [1, 2, 3, 4, 5] as [UInt64] { _ = sequences.apply(producer: 9, sequence: s) }
         _ = sequences.apply(producer: 2, sequence: 40)
-        let state = EngineState(runtime: [1, 2, 3, 250], sequences: sequences.encoded, outputSequence: 1234)
+        var origins = OriginSequences()
+        _ = origins.admit(OutputOrigin(group: "g2", term: 4, sequence: 77, part: 1), stream: "In")
+        let state = EngineState(runtime: [1, 2, 3, 250], sequences: sequences.encoded, outputSequence: 1234, origins: origins)
         let back = try EngineState(decoding: state.encoded)
         #expect(back.runtime == [1, 2, 3, 250] && back.outputSequence == 1234)
+        var backOrigins = back.origins
+        #expect(backOrigins.admit(OutputOrigin(group: "g2", term: 4, sequence: 77, part: 1), stream: "In") == .repeated)
         let restored = try #require(ProducerSequences(memory: 3, encoded: back.sequences))
         for s in [1, 2, 3, 4, 5] as [UInt64] { #expect(restored.wasApplied(producer: 9, sequence: s)) }
         #expect(!restored.wasApplied(producer: 9, sequence: 6))

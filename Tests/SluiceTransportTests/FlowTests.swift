@@ -1,3 +1,4 @@
+import SluiceWire
 import Testing
 @testable import SluiceTransport
 
@@ -94,5 +95,38 @@ import Testing
             let mine = got.filter { $0 / 1000 == p }
             #expect(mine == mine.sorted())
         }
+    }
+}
+
+@Suite struct OriginSequencesTests {
+    func origin(_ term: UInt64, _ sequence: UInt64, _ part: UInt32 = 0, group: String = "g1") -> OutputOrigin {
+        OutputOrigin(group: group, term: term, sequence: sequence, part: part)
+    }
+
+    @Test func eachOutputPartIsAppliedOncePerStream() {
+        var seen = OriginSequences()
+        #expect(seen.admit(origin(1, 5), stream: "In") == .apply)
+        #expect(seen.admit(origin(1, 5, 1), stream: "In") == .apply)
+        #expect(seen.admit(origin(1, 5), stream: "In") == .repeated)
+        #expect(seen.admit(origin(2, 5, 1), stream: "In") == .repeated, "a new leader's resend of what arrived")
+        #expect(seen.admit(origin(1, 5), stream: "Other") == .apply, "streams are counted apart")
+        #expect(seen.admit(origin(1, 5, group: "g2"), stream: "In") == .apply, "groups are counted apart")
+    }
+
+    @Test func aRerouteMayDeliverOutOfOrderWithoutLoss() {
+        var seen = OriginSequences()
+        #expect(seen.admit(origin(1, 9), stream: "In") == .apply)
+        #expect(seen.admit(origin(1, 8), stream: "In") == .apply, "an earlier output arriving late is not taken for a repeat")
+        #expect(seen.admit(origin(1, 8), stream: "In") == .repeated)
+    }
+
+    @Test func aDeposedLeadersOutputIsFencedAndTheStateSurvivesASnapshot() {
+        var seen = OriginSequences()
+        _ = seen.admit(origin(3, 10), stream: "In")
+        #expect(seen.admit(origin(2, 11), stream: "In") == .fenced)
+        var restored = OriginSequences(terms: seen.terms, applied: seen.encodedApplied)
+        #expect(restored.admit(origin(3, 10), stream: "In") == .repeated)
+        #expect(restored.admit(origin(2, 12), stream: "In") == .fenced)
+        #expect(restored.admit(origin(3, 11), stream: "In") == .apply)
     }
 }

@@ -48,6 +48,7 @@ final class GroupDriver: @unchecked Sendable {
         var batch: EventBatch
         var producer: UInt64
         var sequence: UInt64
+        var origin: OutputOrigin?
         var reply: BatchReply
         /// Set once the engine applied it: nil refusal means applied.
         var outcome: String??
@@ -63,6 +64,8 @@ final class GroupDriver: @unchecked Sendable {
     /// The last log position handed to the engine.
     private var submitted: LogPosition = .zero
     private var clients: [ObjectIdentifier: Client] = [:]
+    /// The node's sinks: what each has had taken downstream (see `outputsDelivered`).
+    private var sinkWatermarks: [@Sendable () -> UInt64?] = []
     private var heartbeatsUntilWatermark = 0
 
     private let published: NIOLockedValueBox<HAStatus>
@@ -126,7 +129,7 @@ final class GroupDriver: @unchecked Sendable {
             heartbeatsUntilWatermark -= 1
             if heartbeatsUntilWatermark <= 0 {
                 heartbeatsUntilWatermark = 10
-                let confirmed = clients.values.compactMap(\.confirmedOutput)
+                let confirmed = clients.values.compactMap(\.confirmedOutput) + sinkWatermarks.compactMap { $0() }
                 if let low = confirmed.min() { perform(member.outputsDelivered(through: low, now: now)) }
             }
         }
@@ -144,10 +147,12 @@ final class GroupDriver: @unchecked Sendable {
 
     /// A producer's batch, decoded and checked, on a node that believes it leads. False: not the
     /// leader (the connection is told so and closed).
-    func accept(payload: ByteBuffer, stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply) -> Bool {
+    func accept(payload: ByteBuffer, stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, origin: OutputOrigin?,
+                reply: BatchReply) -> Bool {
         let (index, actions) = member.appendBatch(Array(payload.readableBytesView), now: Self.now())
         guard let index else { return false }
-        pending[index] = Pending(stream: stream, batch: batch, producer: producer, sequence: sequence, reply: reply, outcome: nil)
+        pending[index] = Pending(stream: stream, batch: batch, producer: producer, sequence: sequence, origin: origin, reply: reply,
+                                 outcome: nil)
         pendingOrder.append(index)
         perform(actions)
         return true
@@ -164,6 +169,7 @@ final class GroupDriver: @unchecked Sendable {
     }
 
     func register(_ client: Client) { clients[ObjectIdentifier(client)] = client }
+    func registerSink(watermark: @escaping @Sendable () -> UInt64?) { sinkWatermarks.append(watermark) }
     func unregister(_ client: Client) { clients.removeValue(forKey: ObjectIdentifier(client)) }
 
     var status: HAStatus { published.withLockedValue { $0 } }
@@ -200,11 +206,12 @@ final class GroupDriver: @unchecked Sendable {
                 default: break
                 }
                 links[to]?.send(message.frames(group: settings.group.groupID), droppable: droppable)
-            case .lead(let term, _):
+            case .lead(let term, let resendAfter):
                 elections += 1
                 lastLeadChange = Date()
-                logger.notice("leading", metadata: ["group": "\(settings.group.groupID)", "term": "\(term)"])
-                toEngine(.lead(term: term))
+                logger.notice("leading", metadata: ["group": "\(settings.group.groupID)", "term": "\(term)",
+                                                    "resendingOutputsAfter": "\(resendAfter)"])
+                toEngine(.lead(term: term, resendAfter: resendAfter))
             case .stepDown(let term):
                 lastLeadChange = Date()
                 logger.notice("stepped down", metadata: ["group": "\(settings.group.groupID)", "term": "\(term)"])
@@ -250,7 +257,7 @@ final class GroupDriver: @unchecked Sendable {
         case .batch(let bytes):
             let reply = LogApplyReply(driver: NIOLoopBound(self, eventLoop: loop), loop: loop, index: entry.index)
             if let p = pending[entry.index] {
-                toEngine(.batch(stream: p.stream, batch: p.batch, producer: p.producer, sequence: p.sequence, reply: reply))
+                toEngine(.batch(stream: p.stream, batch: p.batch, producer: p.producer, sequence: p.sequence, reply: reply, origin: p.origin))
                 return
             }
             do {
@@ -259,7 +266,8 @@ final class GroupDriver: @unchecked Sendable {
                 guard id >= 1, Int(id) <= inputs.count else { throw WireError(.unknownStream, "stream id \(id)") }
                 let stream = inputs[Int(id) - 1]
                 let (header, batch) = try decoder.decode(buffer, schema: stream.attributes.map(\.type))
-                toEngine(.batch(stream: stream.name, batch: batch, producer: header.producerID, sequence: header.sequence, reply: reply))
+                toEngine(.batch(stream: stream.name, batch: batch, producer: header.producerID, sequence: header.sequence, reply: reply,
+                                origin: header.origin))
             } catch {
                 // The leader checked it before appending, so this is a bug, not bad input.
                 logger.error("cannot decode replicated entry \(entry.index): \(error)")

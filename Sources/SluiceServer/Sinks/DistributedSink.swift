@@ -18,6 +18,8 @@ final class DistributedSink: OutputSubscriber, Sendable {
     private let destinationNames: [String]
     private let onFault: @Sendable (EventBatch, String) -> Void
     private let logger: Logger
+    /// The newest HA output offered (0: none).
+    private let lastOffered = NIOLockedValueBox<UInt64>(0)
 
     init(stream: String, configuration: DistributedSinkStateMachine.Configuration, destinationNames: [String],
          transport: any SinkTransport, logger: Logger,
@@ -37,12 +39,13 @@ final class DistributedSink: OutputSubscriber, Sendable {
     func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
         while true {
             let result = machine.withLockedValue { m in
-                let result = m.offer(batch, now: now)
+                let result = m.offer(batch, stamp: stamp, now: now)
                 if case .accepted(let actions) = result { startSends(actions) }
                 return result
             }
             switch result {
             case .accepted(let actions):
+                if let stamp { lastOffered.withLockedValue { $0 = max($0, stamp.sequence) } }
                 run(actions)
                 return
             case .full:
@@ -63,11 +66,18 @@ final class DistributedSink: OutputSubscriber, Sendable {
 
     private func startSends(_ actions: [DistributedSinkStateMachine.Action]) {
         for case .send(let d, let member, let chunk) in actions {
-            transport.start(chunk.batch, destination: d, member: member) { error in
+            transport.start(chunk.batch, origin: chunk.origin, destination: d, member: member) { error in
                 // Off the caller's stack: a transport may complete at once, under our lock.
                 Task { self.finished(chunk, destination: d, error: error) }
             }
         }
+    }
+
+    /// HA: every output through this sequence has been taken by its destinations (nil: none offered).
+    var deliveredOutput: UInt64? {
+        let offered = lastOffered.withLockedValue { $0 }
+        guard offered > 0 else { return nil }
+        return machine.withLockedValue { $0.oldestHeldOutput.map { $0 - 1 } } ?? offered
     }
 
     /// Events not yet taken by their destinations.

@@ -1,9 +1,13 @@
 import SluiceCore
+import SluiceWire
 
 /// A chunk of events on its way to one destination; actions and tests know it by `id`.
 struct SinkChunk: Sendable, CustomStringConvertible {
     var id: UInt64
     var batch: EventBatch
+    /// On an HA group's node: which output, and which part of it for this destination, the chunk
+    /// carries, so the receiver applies it once however often it is resent.
+    var origin: OutputOrigin? = nil
     var count: Int { batch.count }
     var description: String { "#\(id)(\(count))" }
 }
@@ -97,11 +101,15 @@ struct DistributedSinkStateMachine: Sendable {
     /// Events held for all destinations (queued or in flight).
     var pendingEvents: Int { destinations.reduce(0) { $0 + $1.queuedEvents } }
 
+    /// The oldest HA output some destination still holds a part of (every chunk counts: rerouted
+    /// chunks join other queues at their end).
+    var oldestHeldOutput: UInt64? { destinations.lazy.flatMap { $0.queue.lazy.compactMap(\.origin?.sequence) }.min() }
+
     // MARK: Inputs
 
     /// The engine publishes a chunk. With WAIT, either every destination that gets rows has room
     /// and all is taken, or nothing is.
-    mutating func offer(_ batch: EventBatch, now: Duration) -> OfferResult {
+    mutating func offer(_ batch: EventBatch, stamp: OutputStamp? = nil, now: Duration) -> OfferResult {
         var router = self.router
         let live = destinations.indices.filter { usableForRoundRobin($0, now: now) }
         let rows = router.route(batch, live: live)
@@ -116,14 +124,16 @@ struct DistributedSinkStateMachine: Sendable {
         for d in rows.indices where !rows[d].isEmpty {
             let part = rows[d].count == batch.count ? batch : batch.gather(rows[d])
             if !hasRoom(d, for: part.count) {
-                giveUp(makeChunk(part), destination: d, reason: "the buffer of \(configuration.bufferLimit) events is full", into: &actions)
+                giveUp(makeChunk(part, origin: origin(stamp, part: 0)), destination: d,
+                       reason: "the buffer of \(configuration.bufferLimit) events is full", into: &actions)
                 continue
             }
-            var start = 0
+            var start = 0, piecesSoFar: UInt32 = 0
             while start < part.count {
                 let end = min(start + configuration.maxBatch, part.count)
                 let piece = start == 0 && end == part.count ? part : part.gather(Array(start..<end))
-                destinations[d].queue.append(makeChunk(piece))
+                destinations[d].queue.append(makeChunk(piece, origin: origin(stamp, part: piecesSoFar)))
+                piecesSoFar += 1
                 destinations[d].queuedEvents += piece.count
                 start = end
             }
@@ -255,9 +265,13 @@ struct DistributedSinkStateMachine: Sendable {
         return min(delay, configuration.maxBackoff)
     }
 
-    private mutating func makeChunk(_ batch: EventBatch) -> SinkChunk {
+    private mutating func makeChunk(_ batch: EventBatch, origin: OutputOrigin? = nil) -> SinkChunk {
         defer { nextChunkID &+= 1 }
-        return SinkChunk(id: nextChunkID, batch: batch)
+        return SinkChunk(id: nextChunkID, batch: batch, origin: origin)
+    }
+
+    private func origin(_ stamp: OutputStamp?, part: UInt32) -> OutputOrigin? {
+        stamp.map { OutputOrigin(group: $0.group, term: $0.term, sequence: $0.sequence, part: part) }
     }
 
     private mutating func removeHead(_ d: Int) {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SluiceCore
+import SluiceWire
 
 /// Posts chunks as Siddhi's JSON mapping (`{"event":{…}}`, or an array of them) with
 /// AsyncHTTPClient, whose pool keeps connections alive between posts.
@@ -27,7 +28,7 @@ final class HTTPSinkTransport: SinkTransport {
     /// Concurrent posts may be applied out of order, so one at a time per destination.
     var maxInFlight: Int { 1 }
 
-    func start(_ batch: EventBatch, destination: Int, member: Int,
+    func start(_ batch: EventBatch, origin: OutputOrigin?, destination: Int, member: Int,
                completion: @escaping @Sendable (SinkSendError?) -> Void) {
         Task {
             do throws(SinkSendError) {

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceWire
 
 /// Carries chunks to the members of destinations.
 protocol SinkTransport: Sendable {
@@ -7,7 +8,9 @@ protocol SinkTransport: Sendable {
     var maxInFlight: Int { get }
     /// Starts sending one chunk and calls `completion` once with nil (taken) or the error.
     /// `DistributedSink` calls it in chunk order under its lock, so it must not block.
-    func start(_ batch: EventBatch, destination: Int, member: Int,
+    /// `origin` names an HA group's output (see `SinkChunk`); a transport that cannot carry it
+    /// delivers at least once.
+    func start(_ batch: EventBatch, origin: OutputOrigin?, destination: Int, member: Int,
                completion: @escaping @Sendable (SinkSendError?) -> Void)
     func shutdown() async
 }

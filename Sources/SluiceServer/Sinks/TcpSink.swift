@@ -1,9 +1,12 @@
 import Dispatch
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
 import SluiceClient
 import SluiceCore
 import SluiceQL
 import SluiceRuntime
+import SluiceWire
 
 /// `@sink(type='tcp', url='tcp://host:port/Stream', @map(type='binary'))`: a stream's output goes
 /// to another node over the binary protocol, through the SDK's producer (batching, credit, acks,
@@ -20,8 +23,10 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
     let target: Target
     private let producer: Producer
     private let room: DispatchSemaphore
-    private let continuation: AsyncStream<EventBatch>.Continuation
+    private let continuation: AsyncStream<(EventBatch, OutputStamp?)>.Continuation
     private let drain: Task<Void, Never>
+    /// HA: every output through this sequence was acknowledged downstream.
+    private let delivered = NIOLockedValueBox<UInt64?>(nil)
 
     /// `capacity` batches may wait between the engine and the producer.
     init(source: StreamSchema, target: Target, capacity: Int = 64, logger: Logger) throws {
@@ -32,11 +37,32 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
         self.producer = producer
         let room = DispatchSemaphore(value: capacity)
         self.room = room
-        let (stream, continuation) = AsyncStream<EventBatch>.makeStream()
+        let (stream, continuation) = AsyncStream<(EventBatch, OutputStamp?)>.makeStream()
         self.continuation = continuation
         let name = target.stream
+        let delivered = self.delivered
         drain = Task {
-            for await batch in stream {
+            // An HA group's outputs go out one acknowledgement future each, with their identity.
+            var window: [(sequence: UInt64, acknowledged: EventLoopFuture<Void>)] = []
+            func settleOldest() async {
+                let (sequence, acknowledged) = window.removeFirst()
+                do {
+                    try await acknowledged.get()
+                    delivered.withLockedValue { $0 = max($0 ?? 0, sequence) }
+                } catch {
+                    logger.error("sink to \(target.endpoint) '\(name)' failed: \(error)")
+                }
+            }
+            for await (batch, stamp) in stream {
+                if let stamp {
+                    for (k, part) in BatchSplitter.parts(of: batch, limits: .default).enumerated() {
+                        let origin = OutputOrigin(group: stamp.group, term: stamp.term, sequence: stamp.sequence, part: UInt32(k))
+                        window.append((stamp.sequence, producer.submit(stream: name, batch: part, origin: origin)))
+                    }
+                    while window.count > capacity { await settleOldest() }
+                    room.signal()
+                    continue
+                }
                 // The producer retries a dead destination itself; a failure here is one it gave up on.
                 do {
                     try await producer.enqueue(stream: name, batch: batch)
@@ -45,6 +71,7 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
                 }
                 room.signal()
             }
+            while !window.isEmpty { await settleOldest() }
         }
     }
 
@@ -53,8 +80,11 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
         let current = (0..<batch.count).filter { batch.kinds[$0] == .current }
         guard !current.isEmpty else { return }
         room.wait()
-        continuation.yield(current.count == batch.count ? batch : batch.gather(current))
+        continuation.yield((current.count == batch.count ? batch : batch.gather(current), stamp))
     }
+
+    /// HA: every output through this sequence was taken downstream (nil: none yet).
+    var deliveredOutput: UInt64? { delivered.withLockedValue { $0 } }
 
     /// Sends what is queued and waits for its acknowledgements.
     func close() async {

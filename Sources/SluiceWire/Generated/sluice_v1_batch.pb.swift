@@ -98,6 +98,13 @@ public nonisolated struct Sluice_V1_EventBatch: Sendable {
 
   public var outputTerm: UInt64 = 0
 
+  /// Set when a group's sink forwards its output to another node: which output (the group's output
+  /// sequence) and which part of it (one output may go out as several batches). The receiving node
+  /// applies each (group, output_sequence, output_part) once, so a new leader may resend freely.
+  public var outputSequence: UInt64 = 0
+
+  public var outputPart: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -157,7 +164,7 @@ nonisolated extension Sluice_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EventBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stream_id\0\u{3}producer_id\0\u{1}sequence\0\u{3}event_count\0\u{3}timestamp_deltas\0\u{1}columns\0\u{1}kinds\0\u{3}output_group\0\u{3}output_term\0\u{c}\u{a}\u{16}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stream_id\0\u{3}producer_id\0\u{1}sequence\0\u{3}event_count\0\u{3}timestamp_deltas\0\u{1}columns\0\u{1}kinds\0\u{3}output_group\0\u{3}output_term\0\u{3}output_sequence\0\u{3}output_part\0\u{c}\u{c}\u{14}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -174,6 +181,8 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
       case 7: try { try decoder.decodeRepeatedEnumField(value: &self.kinds) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.outputGroup) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.outputTerm) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.outputSequence) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.outputPart) }()
       default: break
       }
     }
@@ -207,6 +216,12 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
     if self.outputTerm != 0 {
       try visitor.visitSingularUInt64Field(value: self.outputTerm, fieldNumber: 9)
     }
+    if self.outputSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.outputSequence, fieldNumber: 10)
+    }
+    if self.outputPart != 0 {
+      try visitor.visitSingularUInt32Field(value: self.outputPart, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -220,6 +235,8 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.kinds != rhs.kinds {return false}
     if lhs.outputGroup != rhs.outputGroup {return false}
     if lhs.outputTerm != rhs.outputTerm {return false}
+    if lhs.outputSequence != rhs.outputSequence {return false}
+    if lhs.outputPart != rhs.outputPart {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
