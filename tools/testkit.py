@@ -8,6 +8,9 @@ REQUEST_SCHEMA = ("meta_clientType string, applicationConsumerKey string, applic
                   "applicationOwner string, apiContext string, apiName string, apiVersion string, apiCreator string, "
                   "apiTier string, apiHostname string, username string, userTenantDomain string, requestTimestamp long, "
                   "throttledOut bool, responseTime long, backendTime long")
+# The same with the trailing `requestId long` of examples/seed-topology's apps and `sluice send
+# --generate request --ids` / `sluice generate request --ids` (1, 2, … in send order).
+REQUEST_SCHEMA_IDS = REQUEST_SCHEMA + ", requestId long"
 
 
 def free_port():
