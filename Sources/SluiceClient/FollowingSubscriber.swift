@@ -35,7 +35,7 @@ public final class FollowingSubscriber: AsyncSequence, Sendable {
     public func close() async { await state.close() }
 
     /// The last output received, and how many times the subscription moved to another member.
-    public var position: OutputPosition? { get async { await state.position } }
+    public var position: OutputIdentity? { get async { await state.position } }
     public var switches: Int { get async { await state.switches } }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -53,7 +53,7 @@ public final class FollowingSubscriber: AsyncSequence, Sendable {
         let giveUpAfter: Duration
         private var current: (subscriber: Subscriber, iterator: Subscriber.Iterator)?
         private var index = 0
-        private(set) var position: OutputPosition?
+        private(set) var position: OutputIdentity?
         private(set) var switches = 0
         private var closed = false
         private var lastError: (any Error)?

@@ -350,15 +350,9 @@ final class ProducerDriver {
         let endpoint = endpoints[id.endpoint]
         let bound = NIOLoopBound(self, eventLoop: loop)
         let codec = self.codec
-        ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                FramePipeline.configure(channel, codec: codec).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(ProducerConnectionHandler(id: id, driver: bound.value))
-                }
-            }
-            .connect(host: endpoint.host, port: endpoint.port)
+        FramePipeline.connect(host: endpoint.host, port: endpoint.port, on: loop, codec: codec, timeout: .seconds(5)) { _ in
+            ProducerConnectionHandler(id: id, driver: bound.value)
+        }
             .assumeIsolated()
             .whenFailure { error in
                 self.run(self.machine.channelInactive(id, reason: "cannot connect to \(endpoint): \(error)"))

@@ -24,7 +24,7 @@ public final class Subscriber: AsyncSequence, Sendable {
 
     public init(endpoint: Endpoint, stream: String, includeExpired: Bool = false, credit: Int = 64,
                 authToken: String? = nil, clientName: String = "sluice-subscriber", limits: WireLimits = .default,
-                resumeAfter: OutputPosition? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                resumeAfter: OutputIdentity? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.endpoint = endpoint
         self.stream = stream
         let loop = group.next()
@@ -72,7 +72,7 @@ public final class Subscriber: AsyncSequence, Sendable {
     }
 
     /// The last HA output received (nil off HA groups): where a new subscription resumes.
-    public var position: OutputPosition? {
+    public var position: OutputIdentity? {
         get async {
             let box = self.box
             return try? await loop.submit { box.value.machine.position }.get()
@@ -234,15 +234,9 @@ final class SubscriberDriver {
         let bound = NIOLoopBound(self, eventLoop: loop)
         let codec = self.codec
         let endpoint = self.endpoint
-        ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                FramePipeline.configure(channel, codec: codec).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(SubscriberConnectionHandler(driver: bound.value))
-                }
-            }
-            .connect(host: endpoint.host, port: endpoint.port)
+        FramePipeline.connect(host: endpoint.host, port: endpoint.port, on: loop, codec: codec, timeout: .seconds(5)) { _ in
+            SubscriberConnectionHandler(driver: bound.value)
+        }
             .assumeIsolated()
             .whenFailure { error in
                 self.run(self.machine.channelInactive(reason: "cannot connect to \(endpoint): \(error)"))

@@ -2,22 +2,6 @@ import SluiceCore
 import SluiceTransport
 import SluiceWire
 
-/// Where an HA group's output stream stands for one subscriber: the group, the term of the
-/// leader that sent the last batch, and that batch's output sequence.
-public struct OutputPosition: Sendable, Hashable, CustomStringConvertible {
-    public var group: String
-    public var term: UInt64
-    public var sequence: UInt64
-
-    public init(group: String, term: UInt64, sequence: UInt64) {
-        self.group = group
-        self.term = term
-        self.sequence = sequence
-    }
-
-    public var description: String { "\(group)/\(term)/\(sequence)" }
-}
-
 /// The subscriber's side of docs/protocol.md ("Subscribing") as a value:
 ///
 ///     client                         node
@@ -43,11 +27,11 @@ public struct SubscriberStateMachine: Sendable {
         public var limits: WireLimits
         /// Where a previous subscription to the same HA group stopped: the node resends what it
         /// retained after it, and anything at or before it, or from an older term, is dropped.
-        public var resumeAfter: OutputPosition?
+        public var resumeAfter: OutputIdentity?
 
         public init(endpoint: String, stream: String, includeExpired: Bool = false, credit: Int = 64,
                     authToken: String? = nil, clientName: String = "sluice-subscriber", limits: WireLimits = .default,
-                    resumeAfter: OutputPosition? = nil) {
+                    resumeAfter: OutputIdentity? = nil) {
             self.resumeAfter = resumeAfter
             self.endpoint = endpoint
             self.stream = stream
@@ -99,7 +83,7 @@ public struct SubscriberStateMachine: Sendable {
     public private(set) var receivedBatches = 0
     public private(set) var receivedEvents = 0
     /// The newest HA output accepted: the next subscription resumes after it.
-    public private(set) var position: OutputPosition?
+    public private(set) var position: OutputIdentity?
     /// HA output batches dropped as already received, or as sent by a deposed leader.
     public private(set) var droppedRepeats = 0
 
@@ -238,7 +222,7 @@ public struct SubscriberStateMachine: Sendable {
         }
         available -= 1
         if !decoded.header.outputGroup.isEmpty {
-            let stamp = OutputPosition(group: decoded.header.outputGroup, term: decoded.header.outputTerm, sequence: decoded.header.sequence)
+            let stamp = OutputIdentity(group: decoded.header.outputGroup, term: decoded.header.outputTerm, sequence: decoded.header.sequence)
             if let known = position, known.group == stamp.group, stamp.term < known.term || stamp.sequence <= known.sequence {
                 // A repeat after a failover, or a deposed leader's output: its credit still comes back.
                 droppedRepeats += 1

@@ -1,3 +1,5 @@
+import SluiceWire
+
 /// A receiver's exactly-once filter for output batches (partitioners, subscribers, tcp sinks).
 /// Per group it applies sequences in order, drops any it has applied already (a new leader
 /// resends after the replicated delivered watermark, which may lag), refuses terms lower than

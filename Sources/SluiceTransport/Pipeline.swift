@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import SluiceWire
 
 /// The handlers every Sluice connection starts with: frames in, frames out.
@@ -11,5 +12,21 @@ public enum FramePipeline {
                 MessageToByteHandler(FrameEncoder(codec: codec)),
             ])
         }
+    }
+
+    /// Dials `host:port` from `loop` with the frame pipeline and the handler `makeHandler` builds
+    /// (on the loop, for the new channel): what the SDK's producer and subscriber and a node's
+    /// peer links each do.
+    public static func connect(host: String, port: Int, on loop: any EventLoop, codec: FrameCodec, timeout: TimeAmount,
+                               makeHandler: @escaping @Sendable (Channel) -> any ChannelHandler) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                configure(channel, codec: codec).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(makeHandler(channel))
+                }
+            }
+            .connect(host: host, port: port)
     }
 }

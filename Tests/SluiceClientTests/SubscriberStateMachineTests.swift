@@ -176,7 +176,7 @@ func welcomeMessage(streams: [(UInt32, EventSchema)]) -> Sluice_V1_Welcome {
         var m = try streamingSubscriber(credit: 8)
         _ = m.demand()
         #expect(m.received(try stampedFrame(term: 2, sequence: 5, value: 1)).contains { $0.delivered != nil })
-        #expect(m.position == OutputPosition(group: "g1", term: 2, sequence: 5))
+        #expect(m.position == OutputIdentity(group: "g1", term: 2, sequence: 5))
         _ = m.demand()
         for (term, sequence) in [(2, 5), (2, 4), (1, 9)] as [(UInt64, UInt64)] {
             let actions = m.received(try stampedFrame(term: term, sequence: sequence, value: 0))
@@ -184,11 +184,11 @@ func welcomeMessage(streams: [(UInt32, EventSchema)]) -> Sluice_V1_Welcome {
         }
         #expect(m.droppedRepeats == 3)
         #expect(m.received(try stampedFrame(term: 3, sequence: 6, value: 2)).contains { $0.delivered != nil })
-        #expect(m.position == OutputPosition(group: "g1", term: 3, sequence: 6))
+        #expect(m.position == OutputIdentity(group: "g1", term: 3, sequence: 6))
     }
 
     @Test func aRepeatStillReturnsItsCredit() throws {
-        var m = try resumed(at: OutputPosition(group: "g1", term: 1, sequence: 10), credit: 4)
+        var m = try resumed(at: OutputIdentity(group: "g1", term: 1, sequence: 10), credit: 4)
         var credits = 0
         for s in 7...10 as ClosedRange<UInt64> {
             credits += m.received(try stampedFrame(term: 1, sequence: s, value: 0)).compactMap(\.written).count
@@ -198,7 +198,7 @@ func welcomeMessage(streams: [(UInt32, EventSchema)]) -> Sluice_V1_Welcome {
     }
 
     /// A subscriber that resumes an HA group's stream after `position`.
-    func resumed(at position: OutputPosition, credit: Int = 8) throws -> SubscriberStateMachine {
+    func resumed(at position: OutputIdentity, credit: Int = 8) throws -> SubscriberStateMachine {
         var m = SubscriberStateMachine(configuration: .init(endpoint: "node:1", stream: "Alerts", credit: credit, resumeAfter: position))
         _ = m.start()
         _ = m.channelActive()

@@ -1,3 +1,4 @@
+import SluiceWire
 import Testing
 @testable import SluiceCluster
 

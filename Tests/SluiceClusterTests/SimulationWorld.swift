@@ -1,3 +1,4 @@
+import SluiceWire
 @testable import SluiceCluster
 
 /// A deterministic world for the real machines: two data nodes, a witness and a downstream

@@ -64,15 +64,9 @@ final class PeerLink: @unchecked Sendable {
         guard !stopped else { return }
         let link = NIOLoopBound(self, eventLoop: loop)
         let codec = self.codec
-        ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.milliseconds(500))
-            .channelInitializer { channel in
-                FramePipeline.configure(channel, codec: codec).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(PeerLinkHandler(link: link.value))
-                }
-            }
-            .connect(host: address.host, port: address.port)
+        FramePipeline.connect(host: address.host, port: address.port, on: loop, codec: codec, timeout: .milliseconds(500)) { _ in
+            PeerLinkHandler(link: link.value)
+        }
             .whenComplete { result in
                 let link = link.value
                 switch result {
