@@ -13,6 +13,7 @@ deps:
 	@python3 -c 'import yaml' 2>/dev/null || pip install --quiet pyyaml || \
 		{ apt-get update -qq && apt-get install -y -qq python3-yaml; }
 	@pkg-config --exists liblz4 || (apt-get update -qq && apt-get install -y -qq liblz4-dev pkg-config)
+	@pkg-config --exists libprotobuf-c || (apt-get update -qq && apt-get install -y -qq libprotobuf-c-dev)
 
 build: deps
 	$(SWIFT) build -c release --product sluice
@@ -52,6 +53,7 @@ network: build-debug
 	python3 tools/cluster_test.py --engine $(SLUICE_TEST_BIN)
 	python3 tools/tiers_test.py --engine $(SLUICE_TEST_BIN)
 	python3 tools/ha_test.py --engine $(SLUICE_TEST_BIN)
+	python3 tools/c_producer_test.py --engine $(SLUICE_TEST_BIN)
 
 test: unit conformance network
 
