@@ -229,6 +229,11 @@ int main(int argc, char **argv) {
     long long credit = welcome->initial_credit;
     sluice__v1__welcome__free_unpacked(welcome, NULL);
 
+    /* The tenant names, written once; each event copies its own. */
+    char tenant_names[100][16];
+    uint32_t tenant_lengths[100];
+    for (long long k = 0; k < tenants; k++) tenant_lengths[k] = (uint32_t)sprintf(tenant_names[k], "tenant%02lld.com", k);
+
     /* Columns, reused for every batch. */
     int64_t *deltas = malloc(sizeof(int64_t) * (size_t)batch), *ids = malloc(sizeof(int64_t) * (size_t)batch),
             *values = malloc(sizeof(int64_t) * (size_t)batch);
@@ -258,9 +263,10 @@ int main(int argc, char **argv) {
                 deltas[i] = i == 0 ? 1700000000000LL + id : 1;
                 ids[i] = id;
                 values[i] = id * 7 % 1000;
-                int len = sprintf((char *)arena + arena_size, "tenant%02lld.com", id % tenants);
-                lengths[i] = (uint32_t)len;
-                arena_size += (size_t)len;
+                uint32_t k = (uint32_t)(id % tenants);
+                memcpy(arena + arena_size, tenant_names[k], tenant_lengths[k]);
+                lengths[i] = tenant_lengths[k];
+                arena_size += tenant_lengths[k];
             }
             Sluice__V1__Column id_column = SLUICE__V1__COLUMN__INIT, tenant_column = SLUICE__V1__COLUMN__INIT,
                                value_column = SLUICE__V1__COLUMN__INIT;
