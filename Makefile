@@ -54,6 +54,7 @@ network: build-debug
 	python3 tools/tiers_test.py --engine $(SLUICE_TEST_BIN)
 	python3 tools/ha_test.py --engine $(SLUICE_TEST_BIN)
 	python3 tools/c_producer_test.py --engine $(SLUICE_TEST_BIN)
+	python3 tools/identity_test.py --engine $(SLUICE_TEST_BIN)
 
 test: unit conformance network
 

@@ -32,11 +32,19 @@ enum EngineCommand: Sendable {
     case stop
 }
 
-/// An HA group's output identity, stamped on each output batch (docs/ha.md).
+/// An output batch's identity (docs/ha.md): on an HA group's node its group, the leader's term and
+/// the group's output sequence; elsewhere, for sinks, one derived from the input batch that produced
+/// it (`OutputOrigin.derivedGroup`, two hashes). A sink numbers the parts it cuts from it on top of
+/// `part`.
 struct OutputStamp: Sendable, Hashable {
     var group: String
     var term: UInt64
     var sequence: UInt64
+    var part: UInt64 = 0
+
+    func origin(part piece: UInt64) -> OutputOrigin {
+        OutputOrigin(group: group, term: term, sequence: sequence, part: part ^ piece)
+    }
 }
 
 /// Where the engine reports a batch's fate. Called on the engine thread; implementations hop to
@@ -81,6 +89,9 @@ final class EngineLoop: @unchecked Sendable {
     /// HA: the leader's term while leading; nil while following (outputs retained, not sent).
     private var leadingTerm: UInt64?
     private var outputs = RetainedOutputs()
+    /// Outside HA groups: the identity of the input being applied and how many outputs it emitted
+    /// so far, so that sinks forward identities any node would derive from the same input.
+    private var applying: (origin: OutputOrigin, outputs: UInt64)?
 
     // Counters read by status (relaxed atomics).
     let eventsIn = ManagedAtomic<Int>(0)
@@ -161,6 +172,10 @@ final class EngineLoop: @unchecked Sendable {
                 reply.applied(producer: producer, sequence: sequence, duplicate: true)
                 return true
             }
+            if outputGroup == nil {
+                applying = (origin ?? OutputOrigin(group: "\(producer)", term: 0, sequence: sequence, part: 0), 0)
+            }
+            defer { applying = nil }
             do {
                 try runtime.send(batch, to: stream)
                 eventsIn.wrappingIncrement(by: batch.count, ordering: .relaxed)
@@ -229,9 +244,17 @@ final class EngineLoop: @unchecked Sendable {
         do {
             try runtime.addCallback(stream: stream) { [unowned self] batch in
                 guard let group = self.outputGroup else {
+                    // Every output of an input counts, subscribed or not, so the numbering is the same on any node.
+                    var stamp: OutputStamp?
+                    if let (origin, emitted) = self.applying {
+                        let id = origin.derived(index: emitted)
+                        stamp = OutputStamp(group: OutputOrigin.derivedGroup, term: 0, sequence: id.sequence, part: id.part)
+                        self.applying = (origin, emitted + 1)
+                    }
                     guard let subs = self.subscribers[stream], !subs.isEmpty else { return }
                     self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
-                    for s in subs { s.deliver(batch, stamp: nil) }
+                    // Subscribers get no derived identity: only sinks forward it.
+                    for s in subs { s.deliver(batch, stamp: s.resumesItself ? nil : stamp) }
                     return
                 }
                 // HA: every output is numbered and retained on both nodes; only the leader sends.

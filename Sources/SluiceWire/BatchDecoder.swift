@@ -139,7 +139,7 @@ private struct BatchReader {
                     case Field.sequence: header.sequence = value
                     case Field.outputTerm: header.outputTerm = value
                     case Field.outputSequence: header.outputSequence = value
-                    case Field.outputPart: header.outputPart = UInt32(truncatingIfNeeded: value)
+                    case Field.outputPart: header.outputPart = value
                     default: eventCount = UInt64(UInt32(truncatingIfNeeded: value))
                     }
                 case Field.columns:

@@ -53,7 +53,7 @@ public struct BatchEncoder: Sendable {
             }
             if header.outputPart != 0 {
                 w.tag(Field.outputPart, .varint)
-                w.varint(UInt64(header.outputPart))
+                w.varint(header.outputPart)
             }
             return w.cursor - raw.baseAddress!
         }

@@ -9,10 +9,10 @@ public struct BatchHeader: Sendable, Hashable {
     public var outputTerm: UInt64
     /// A group's output forwarded by its sink: the output's sequence and the part of it (else 0).
     public var outputSequence: UInt64
-    public var outputPart: UInt32
+    public var outputPart: UInt64
 
     public init(streamID: UInt32, producerID: UInt64, sequence: UInt64, outputGroup: String = "", outputTerm: UInt64 = 0,
-                outputSequence: UInt64 = 0, outputPart: UInt32 = 0) {
+                outputSequence: UInt64 = 0, outputPart: UInt64 = 0) {
         self.streamID = streamID
         self.producerID = producerID
         self.sequence = sequence
@@ -32,14 +32,16 @@ public struct BatchHeader: Sendable, Hashable {
     public static let maxGroupBytes = 256
 }
 
-/// Which output of which HA group a forwarded batch carries (docs/ha.md, "Output identity").
+/// The identity a forwarded batch carries (docs/ha.md, "Output identity"): an HA group's output
+/// (group, term, output sequence, part), or one derived from the input batch that produced it
+/// (group `derivedGroup`, term 0, two hashes).
 public struct OutputOrigin: Sendable, Hashable, CustomStringConvertible {
     public var group: String
     public var term: UInt64
     public var sequence: UInt64
-    public var part: UInt32
+    public var part: UInt64
 
-    public init(group: String, term: UInt64, sequence: UInt64, part: UInt32) {
+    public init(group: String, term: UInt64, sequence: UInt64, part: UInt64) {
         self.group = group
         self.term = term
         self.sequence = sequence
@@ -47,4 +49,7 @@ public struct OutputOrigin: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(group)/\(term)/\(sequence).\(part)" }
+
+    /// The group name of identities derived from input batches on nodes outside HA groups.
+    public static let derivedGroup = "~"
 }

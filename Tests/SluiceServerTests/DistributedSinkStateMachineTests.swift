@@ -55,7 +55,19 @@ struct DistributedSinkStateMachineTests {
         for (d, chunk) in chunks { _ = m.sendSucceeded(destination: d, chunk: chunk.id, now: .zero) }
         #expect(m.oldestHeldOutput == 8, "output 7 is taken everywhere; 8 is still out")
         _ = Self.accepted(m.offer(Self.batch([zero]), now: .zero))
-        #expect(m.destinations[0].queue.last?.origin == nil, "a standalone node's chunks carry no identity")
+        #expect(m.destinations[0].queue.last?.origin == nil, "a batch without identity gets none")
+    }
+
+    @Test func withAnIdentityRoundRobinGivesWholeBatchesSoPartsMeanTheSameRowsEverywhere() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1, 1], maxBatch: 2, maxInFlight: 4))
+        let stamp = OutputStamp(group: OutputOrigin.derivedGroup, term: 0, sequence: 11, part: 0xF0)
+        let actions = Self.accepted(m.offer(Self.batch(["t1", "t2", "t3"]), stamp: stamp, now: .zero))
+        let chunks = actions.compactMap { if case .send(let d, _, let c) = $0 { (d, c) } else { nil } }
+        #expect(Set(chunks.map { $0.0 }).count == 1, "one destination takes the whole batch")
+        #expect(chunks.map { $0.1.count } == [2, 1])
+        #expect(chunks.map { $0.1.origin?.part } == [0xF0, 0xF1])
+        let next = Self.accepted(m.offer(Self.batch(["t4"]), stamp: stamp, now: .zero))
+        #expect(Self.sends(next).map(\.destination) != [chunks[0].0], "the next batch goes to the next destination")
     }
 
     static func chunk(_ actions: [Action], to destination: Int) -> SinkChunk? {

@@ -99,7 +99,7 @@ import Testing
 }
 
 @Suite struct OriginSequencesTests {
-    func origin(_ term: UInt64, _ sequence: UInt64, _ part: UInt32 = 0, group: String = "g1") -> OutputOrigin {
+    func origin(_ term: UInt64, _ sequence: UInt64, _ part: UInt64 = 0, group: String = "g1") -> OutputOrigin {
         OutputOrigin(group: group, term: term, sequence: sequence, part: part)
     }
 
@@ -120,13 +120,29 @@ import Testing
         #expect(seen.admit(origin(1, 8), stream: "In") == .repeated)
     }
 
+    @Test func theWindowIsExactAndForgetsTheOldestFirst() {
+        var seen = OriginSequences(memory: 3)
+        for s in 1...4 as ClosedRange<UInt64> { #expect(seen.admit(origin(0, s, group: "~"), stream: "In") == .apply) }
+        #expect(seen.admit(origin(0, 4, group: "~"), stream: "In") == .repeated)
+        #expect(seen.admit(origin(0, 2, group: "~"), stream: "In") == .repeated)
+        #expect(seen.admit(origin(0, 1, group: "~"), stream: "In") == .apply, "out of the window: taken as new, never dropped")
+    }
+
     @Test func aDeposedLeadersOutputIsFencedAndTheStateSurvivesASnapshot() {
         var seen = OriginSequences()
         _ = seen.admit(origin(3, 10), stream: "In")
         #expect(seen.admit(origin(2, 11), stream: "In") == .fenced)
-        var restored = OriginSequences(terms: seen.terms, applied: seen.encodedApplied)
+        var restored = OriginSequences(terms: seen.terms, applied: Array(seen.remembered))
         #expect(restored.admit(origin(3, 10), stream: "In") == .repeated)
         #expect(restored.admit(origin(2, 12), stream: "In") == .fenced)
         #expect(restored.admit(origin(3, 11), stream: "In") == .apply)
+    }
+
+    @Test func derivedIdentitiesDependOnTheInputAndTheOutputIndexOnly() {
+        let input = OutputOrigin(group: "42", term: 0, sequence: 7, part: 0)
+        #expect(input.derived(index: 0) == input.derived(index: 0), "any node derives the same identity")
+        #expect(input.derived(index: 0) != input.derived(index: 1))
+        #expect(input.derived(index: 0) != OutputOrigin(group: "42", term: 0, sequence: 8, part: 0).derived(index: 0))
+        #expect(input.derived(index: 0) != OutputOrigin(group: "43", term: 0, sequence: 7, part: 0).derived(index: 0))
     }
 }

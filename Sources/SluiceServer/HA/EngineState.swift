@@ -10,7 +10,7 @@ struct EngineState: Sendable {
     var outputSequence: UInt64
     var origins: OriginSequences
 
-    private static let magic: [UInt8] = Array("SLCHA2".utf8)
+    private static let magic: [UInt8] = Array("SLCHA3".utf8)
 
     init(runtime: [UInt8], sequences: [UInt64], outputSequence: UInt64, origins: OriginSequences = OriginSequences()) {
         self.runtime = runtime
@@ -20,14 +20,13 @@ struct EngineState: Sendable {
     }
 
     /// Bytes before the app state: magic, output sequence, sequences, origins, the app state's size.
-    private static func headerSize(sequences: Int, terms: [String: UInt64], applied: Int) -> Int {
+    private static func headerSize(sequences: Int, terms: [String: UInt64], applied: [OriginSequences.Applied]) -> Int {
+        func stringSize(_ text: String) -> Int { 8 + text.utf8.count }
         var size = magic.count + 8 + 8 + 8 * sequences + 8
-        for key in terms.keys {
-            var w = StateWriter()
-            w.write(key)
-            size += w.bytes.count + 8
-        }
-        return size + 8 + 8 * applied + 8
+        for key in terms.keys { size += stringSize(key) + 8 }
+        size += 8
+        for a in applied { size += stringSize(a.key) + 16 }
+        return size + 8
     }
 
     var encoded: [UInt8] {
@@ -41,9 +40,13 @@ struct EngineState: Sendable {
             w.write(key)
             w.write(origins.terms[key]!)
         }
-        let applied = origins.encodedApplied
-        w.write(UInt64(applied.count))
-        for n in applied { w.write(n) }
+        let remembered = origins.remembered
+        w.write(UInt64(remembered.count))
+        for a in remembered {
+            w.write(a.key)
+            w.write(a.sequence)
+            w.write(a.part)
+        }
         w.write(UInt64(runtime.count))
         var bytes = w.bytes
         bytes += runtime
@@ -65,14 +68,18 @@ struct EngineState: Sendable {
             terms[key] = try r.readUInt64()
         }
         let appliedCount = try r.readUInt64()
-        guard appliedCount <= UInt64(bytes.count / 8) else { throw SnapshotError("origin pairs overrun the snapshot") }
-        let applied = try (0..<appliedCount).map { _ in try r.readUInt64() }
+        guard appliedCount <= UInt64(bytes.count / 24) else { throw SnapshotError("origin identities overrun the snapshot") }
+        var applied: [OriginSequences.Applied] = []
+        for _ in 0..<appliedCount {
+            let key = try r.readString()
+            applied.append(.init(key: key, sequence: try r.readUInt64(), part: try r.readUInt64()))
+        }
         origins = OriginSequences(terms: terms, applied: applied)
         let size = try r.readUInt64()
         guard size <= UInt64(bytes.count) else { throw SnapshotError("the app state overruns the snapshot") }
         let start = bytes.count - Int(size)
         // What precedes the app state must be exactly what was read.
-        guard Self.headerSize(sequences: sequences.count, terms: terms, applied: applied.count) == start else {
+        guard Self.headerSize(sequences: sequences.count, terms: terms, applied: applied) == start else {
             throw SnapshotError("the app state does not fill the snapshot")
         }
         runtime = Array(bytes[start...])

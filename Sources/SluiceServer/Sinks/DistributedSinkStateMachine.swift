@@ -102,7 +102,7 @@ struct DistributedSinkStateMachine: Sendable {
     var pendingEvents: Int { destinations.reduce(0) { $0 + $1.queuedEvents } }
 
     /// The oldest HA output some destination still holds a part of (every chunk counts: rerouted
-    /// chunks join other queues at their end).
+    /// chunks join other queues at their end). Meaningful for an HA group's sequences only.
     var oldestHeldOutput: UInt64? { destinations.lazy.flatMap { $0.queue.lazy.compactMap(\.origin?.sequence) }.min() }
 
     // MARK: Inputs
@@ -112,7 +112,9 @@ struct DistributedSinkStateMachine: Sendable {
     mutating func offer(_ batch: EventBatch, stamp: OutputStamp? = nil, now: Duration) -> OfferResult {
         var router = self.router
         let live = destinations.indices.filter { usableForRoundRobin($0, now: now) }
-        let rows = router.route(batch, live: live)
+        // With an identity, round robin gives the whole batch to one destination: its parts are
+        // then the same rows whichever node cut them, so the identities mean the same rows.
+        let rows = router.route(batch, live: live, whole: stamp != nil)
         if configuration.onError == .wait {
             for d in rows.indices where !rows[d].isEmpty && !hasRoom(d, for: rows[d].count) {
                 engineWaiting = true
@@ -128,7 +130,7 @@ struct DistributedSinkStateMachine: Sendable {
                        reason: "the buffer of \(configuration.bufferLimit) events is full", into: &actions)
                 continue
             }
-            var start = 0, piecesSoFar: UInt32 = 0
+            var start = 0, piecesSoFar: UInt64 = 0
             while start < part.count {
                 let end = min(start + configuration.maxBatch, part.count)
                 let piece = start == 0 && end == part.count ? part : part.gather(Array(start..<end))
@@ -270,8 +272,8 @@ struct DistributedSinkStateMachine: Sendable {
         return SinkChunk(id: nextChunkID, batch: batch, origin: origin)
     }
 
-    private func origin(_ stamp: OutputStamp?, part: UInt32) -> OutputOrigin? {
-        stamp.map { OutputOrigin(group: $0.group, term: $0.term, sequence: $0.sequence, part: part) }
+    private func origin(_ stamp: OutputStamp?, part: UInt64) -> OutputOrigin? {
+        stamp?.origin(part: part)
     }
 
     private mutating func removeHead(_ d: Int) {

@@ -43,7 +43,8 @@ struct DistributionRouter: Sendable, Equatable {
 
     /// The rows of `batch` each destination gets (current events only: a sink publishes arrivals,
     /// not a window's expiries). `live` lists the destinations round-robin may use.
-    mutating func route(_ batch: EventBatch, live: [Int]) -> [[Int]] {
+    /// `whole`: round robin hands the whole batch to the next destination instead of event by event.
+    mutating func route(_ batch: EventBatch, live: [Int], whole: Bool = false) -> [[Int]] {
         var rows = [[Int]](repeating: [], count: destinationCount)
         let current: [Int]
         if batch.isAllCurrent {
@@ -60,6 +61,10 @@ struct DistributionRouter: Sendable, Equatable {
             let expected = current.count / destinationCount + 1
             for d in 0..<destinationCount { rows[d].reserveCapacity(expected) }
             for row in current { rows[map.destination(of: column, row: row)].append(row) }
+        case .roundRobin where whole:
+            let targets = live.isEmpty ? Array(0..<destinationCount) : live
+            rows[targets[Int(nextRoundRobin % UInt64(targets.count))]] = current
+            nextRoundRobin &+= 1
         case .roundRobin:
             let targets = live.isEmpty ? Array(0..<destinationCount) : live
             let n = UInt64(targets.count)

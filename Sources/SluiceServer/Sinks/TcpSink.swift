@@ -56,7 +56,7 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
             for await (batch, stamp) in stream {
                 if let stamp {
                     for (k, part) in BatchSplitter.parts(of: batch, limits: .default).enumerated() {
-                        let origin = OutputOrigin(group: stamp.group, term: stamp.term, sequence: stamp.sequence, part: UInt32(k))
+                        let origin = stamp.origin(part: UInt64(k))
                         window.append((stamp.sequence, producer.submit(stream: name, batch: part, origin: origin)))
                     }
                     while window.count > capacity { await settleOldest() }

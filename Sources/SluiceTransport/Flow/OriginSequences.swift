@@ -1,12 +1,14 @@
 import SluiceCore
 import SluiceWire
 
-/// Which forwarded outputs of HA groups a node has applied. Per (group, receiving stream) it keeps
-/// the highest term seen and, like `ProducerSequences`, the recent (sequence, part) pairs applied:
-/// a pair seen before is a repeat (a new leader resends from its replicated watermark, a retry
-/// follows a lost acknowledgement); a term lower than one seen is a deposed leader's (fenced).
-/// Pairs are kept as a set, not a high-water mark, because a round-robin sink may reroute a
-/// destination's chunks to another and so deliver them out of order.
+/// Which forwarded outputs a node has applied (docs/ha.md, "Output identity and fencing"). Per
+/// (group, receiving stream) it keeps the identities of the last `memory` batches it applied,
+/// exactly, oldest out first, and per HA group the highest term seen. A batch whose identity is in
+/// the window is a repeat (a new leader resends from its watermark, a producer retried through
+/// another node); a term lower than one seen is a deposed leader's (fenced). Identities are kept as
+/// a set, not a high-water mark: a round-robin sink may reroute chunks, and derived identities are
+/// hashes. One that fell out of the window counts as new: a very late repeat is applied again
+/// rather than a new batch dropped.
 public struct OriginSequences: Sendable {
     public enum Verdict: Sendable, Hashable {
         case apply
@@ -14,27 +16,66 @@ public struct OriginSequences: Sendable {
         case fenced
     }
 
-    /// Highest term per "group\u{0}stream".
+    /// One applied identity: (sequence, part) under its key.
+    public struct Applied: Sendable, Hashable {
+        public var key: String
+        public var sequence: UInt64
+        public var part: UInt64
+
+        public init(key: String, sequence: UInt64, part: UInt64) {
+            self.key = key
+            self.sequence = sequence
+            self.part = part
+        }
+    }
+
+    public let memory: Int
+    /// Highest term per key ("group\u{0}stream").
     public private(set) var terms: [String: UInt64]
-    private var applied: ProducerSequences
+    private var applied: Set<Applied> = []
+    /// `applied` in arrival order, for eviction.
+    private var order: [Applied] = []
+    private var head = 0
 
-    /// Parts of one output a pair can name.
-    static let partBits: UInt64 = 20
-
-    public init(memory: Int = 65_536, terms: [String: UInt64] = [:], applied: [UInt64] = []) {
+    public init(memory: Int = 262_144, terms: [String: UInt64] = [:], applied: [Applied] = []) {
+        self.memory = max(1, memory)
         self.terms = terms
-        self.applied = ProducerSequences(memory: memory, encoded: applied) ?? ProducerSequences(memory: memory)
+        for a in applied { remember(a) }
     }
 
     /// Records `origin` arriving on `stream` unless it was applied before or is fenced.
     public mutating func admit(_ origin: OutputOrigin, stream: String) -> Verdict {
         let key = origin.group + "\u{0}" + stream
         if let highest = terms[key], origin.term < highest { return .fenced }
-        terms[key] = max(terms[key] ?? 0, origin.term)
-        let pair = origin.sequence << Self.partBits | UInt64(origin.part) & ((1 << Self.partBits) - 1)
-        return applied.apply(producer: XXHash64.hash(key), sequence: pair) ? .apply : .repeated
+        if origin.term > 0 { terms[key] = max(terms[key] ?? 0, origin.term) }
+        let id = Applied(key: key, sequence: origin.sequence, part: origin.part)
+        guard !applied.contains(id) else { return .repeated }
+        remember(id)
+        return .apply
     }
 
-    /// The applied pairs as numbers, for a snapshot (`init(terms:applied:)` restores them).
-    public var encodedApplied: [UInt64] { applied.encoded }
+    /// What is remembered, oldest first (for a snapshot).
+    public var remembered: ArraySlice<Applied> { order[head...] }
+
+    private mutating func remember(_ id: Applied) {
+        applied.insert(id)
+        order.append(id)
+        if order.count - head > memory {
+            applied.remove(order[head])
+            head += 1
+            if head > memory {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+}
+
+extension OutputOrigin {
+    /// The identity of the `index`-th output emitted while the engine applied a batch with this
+    /// identity, on a node outside HA groups: the same batch yields the same identities on any node.
+    public func derived(index: UInt64) -> (sequence: UInt64, part: UInt64) {
+        let root = XXHash64.hash(group, seed: XXHash64.hash(sequence, seed: part))
+        return (XXHash64.hash(index, seed: root), XXHash64.hash(index, seed: ~root))
+    }
 }

@@ -98,12 +98,14 @@ public nonisolated struct Sluice_V1_EventBatch: Sendable {
 
   public var outputTerm: UInt64 = 0
 
-  /// Set when a group's sink forwards its output to another node: which output (the group's output
-  /// sequence) and which part of it (one output may go out as several batches). The receiving node
-  /// applies each (group, output_sequence, output_part) once, so a new leader may resend freely.
+  /// Set when a sink forwards an output with its identity: for an HA group's output, the group's
+  /// output sequence and which part of it (one output may go out as several batches); for a node
+  /// outside a group (output_group "~"), two 64-bit hashes derived from the input batch that
+  /// produced it, so that a batch retried through another node forwards the same identities. The
+  /// receiving node applies each (output_group, output_sequence, output_part) once per stream.
   public var outputSequence: UInt64 = 0
 
-  public var outputPart: UInt32 = 0
+  public var outputPart: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -182,7 +184,7 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
       case 8: try { try decoder.decodeSingularStringField(value: &self.outputGroup) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.outputTerm) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.outputSequence) }()
-      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.outputPart) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.outputPart) }()
       default: break
       }
     }
@@ -220,7 +222,7 @@ nonisolated extension Sluice_V1_EventBatch: SwiftProtobuf.Message, SwiftProtobuf
       try visitor.visitSingularUInt64Field(value: self.outputSequence, fieldNumber: 10)
     }
     if self.outputPart != 0 {
-      try visitor.visitSingularUInt32Field(value: self.outputPart, fieldNumber: 11)
+      try visitor.visitSingularUInt64Field(value: self.outputPart, fieldNumber: 11)
     }
     try unknownFields.traverse(visitor: &visitor)
   }

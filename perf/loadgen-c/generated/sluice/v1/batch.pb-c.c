@@ -223,7 +223,7 @@ static const ProtobufCFieldDescriptor sluice__v1__event_batch__field_descriptors
     "output_part",
     11,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
+    PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
     offsetof(Sluice__V1__EventBatch, output_part),
     NULL,

@@ -68,12 +68,14 @@ struct  Sluice__V1__EventBatch
   char *output_group;
   uint64_t output_term;
   /*
-   * Set when a group's sink forwards its output to another node: which output (the group's output
-   * sequence) and which part of it (one output may go out as several batches). The receiving node
-   * applies each (group, output_sequence, output_part) once, so a new leader may resend freely.
+   * Set when a sink forwards an output with its identity: for an HA group's output, the group's
+   * output sequence and which part of it (one output may go out as several batches); for a node
+   * outside a group (output_group "~"), two 64-bit hashes derived from the input batch that
+   * produced it, so that a batch retried through another node forwards the same identities. The
+   * receiving node applies each (output_group, output_sequence, output_part) once per stream.
    */
   uint64_t output_sequence;
-  uint32_t output_part;
+  uint64_t output_part;
 };
 #define SLUICE__V1__EVENT_BATCH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sluice__v1__event_batch__descriptor) \
