@@ -15,6 +15,7 @@ final class NodeMetrics: Sendable {
     private let haFollowerLag: Gauge
     private let haCommitIndex: Gauge
     private let haElectionsWon: Gauge
+    private let haLastLeadChange: Gauge
     /// Totals already added to the counters; a scrape adds only the difference.
     private let seen = NIOLockedValueBox((eventsIn: 0, eventsOut: 0, batchesIn: 0))
 
@@ -37,6 +38,8 @@ final class NodeMetrics: Sendable {
         haCommitIndex = registry.makeGauge(name: "sluice_ha_commit_index", labels: labels, help: "HA: the last committed log index.")
         haElectionsWon = registry.makeGauge(name: "sluice_ha_elections_won", labels: labels,
                                             help: "HA: times this node took the lead since it started.")
+        haLastLeadChange = registry.makeGauge(name: "sluice_ha_last_leadership_change_timestamp_seconds", labels: labels,
+                                              help: "HA: when this node last took or left the lead (Unix time; 0: never).")
     }
 
     /// The exposition text for `status`.
@@ -56,6 +59,7 @@ final class NodeMetrics: Sendable {
                 haFollowerLag.set(Int64(clamping: ha.followerLag ?? 0))
                 haCommitIndex.set(Int64(clamping: ha.commitIndex))
                 haElectionsWon.set(Int64(ha.electionsWon))
+                haLastLeadChange.set(ha.lastLeadChangeUnixSeconds ?? 0)
             }
             return registry.emitToString()
         }

@@ -354,6 +354,7 @@ final class GroupDriver: @unchecked Sendable {
         s.incarnation = member.incarnation
         s.electionsWon = elections
         s.lastLeadChange = lastLeadChange.map { ISO8601DateFormatter().string(from: $0) }
+        s.lastLeadChangeUnixSeconds = lastLeadChange?.timeIntervalSince1970
         s.outputSequence = engine.outputSequence.load(ordering: .relaxed)
         s.deliveredOutput = member.deliveredOutput
         published.withLockedValue { $0 = s }
@@ -397,8 +398,9 @@ public struct HAStatus: Sendable, Codable, Hashable {
     public var incarnation: UInt64 = 0
     /// Times this node took the lead since it started.
     public var electionsWon = 0
-    /// When this node last started or stopped leading.
+    /// When this node last started or stopped leading (ISO 8601, and as Unix seconds).
     public var lastLeadChange: String?
+    public var lastLeadChangeUnixSeconds: Double?
     public var outputSequence: UInt64 = 0
     public var deliveredOutput: UInt64 = 0
 
