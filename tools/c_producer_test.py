@@ -17,7 +17,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-from testkit import Checks, free_port, stop, write  # noqa: E402
+from testkit import Checks, free_port, status, stop, write  # noqa: E402
 
 APP = """@app:name('CProducerCheck')
 define stream Load (id long, tenant string, value long);
@@ -55,7 +55,7 @@ def main():
                                           stdout=open(out, "w"), stderr=open(out + ".err", "w"))
             processes.append(subscriber)
             deadline = time.time() + 20
-            while "Out" not in status_subscriptions(admin) and time.time() < deadline:
+            while "Out" not in (status(admin) or {}).get("subscriptions", {}) and time.time() < deadline:
                 time.sleep(0.05)
             run = subprocess.run([loadgen, "--to", "127.0.0.1:%d" % port, "--stream", "Load", "--count", str(count)] + extra,
                                  capture_output=True, text=True, timeout=120)
@@ -74,14 +74,6 @@ def main():
     print("c-producer: %d passed, %d failed" % (t.passed, len(t.failures)))
     sys.exit(1 if t.failures else 0)
 
-
-def status_subscriptions(admin):
-    import urllib.request
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin, timeout=1) as r:
-            return json.loads(r.read()).get("subscriptions", {})
-    except OSError:
-        return {}
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testkit import Checks, free_port, stop, write  # noqa: E402
+from testkit import Checks, free_port, status, stop, write  # noqa: E402
 
 APP = os.path.join(HERE, "..", "examples", "seed-topology", "apps", "tenant-stats.siddhi")
 TENANT, REQUEST_ID = 1, 0  # columns of Processed
@@ -94,13 +94,6 @@ class Relay:
         self.closed = True
         self.server.close()
 
-
-def status(admin_port):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin_port, timeout=1) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
 
 
 class Group:

@@ -23,18 +23,11 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testkit import REQUEST_SCHEMA_IDS, Checks, free_port, stop, write  # noqa: E402
+from testkit import Checks, REQUEST_SCHEMA_IDS, free_port, status, stop, write  # noqa: E402
 
 
 MARKER = 999_999_999
 
-
-def status(admin):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin, timeout=1) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 def main():

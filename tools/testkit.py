@@ -1,7 +1,9 @@
 """Helpers the process-level tests share (e2e, failover, cluster, tiers) and the perf scripts."""
+import json
 import os
 import socket
 import subprocess
+import urllib.request
 
 # The seed's Request stream, as `sluice send --schema` and app texts write it.
 REQUEST_SCHEMA = ("meta_clientType string, applicationConsumerKey string, applicationName string, applicationId string, "
@@ -52,3 +54,12 @@ def stop(processes):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def status(admin_port, timeout=2):
+    """A node's `/status` on 127.0.0.1:`admin_port`, or None while it does not answer."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin_port, timeout=timeout) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None

@@ -40,7 +40,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testkit import REQUEST_SCHEMA_IDS, Checks, free_port, stop, write  # noqa: E402
+from testkit import Checks, REQUEST_SCHEMA_IDS, free_port, status, stop, write  # noqa: E402
 import partition_reference  # noqa: E402  (the mapping written from docs/partitioning.md alone)
 
 SEED_APPS = os.path.join(HERE, "..", "examples", "seed-topology", "apps")
@@ -65,13 +65,6 @@ insert into TenantTotals;
 
 
 
-
-def status(admin_port):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin_port, timeout=2) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 def wait_for(condition, timeout, what):
