@@ -8,7 +8,8 @@ group's output with `sluice subscribe --to a,b`, injects a fault, then checks fr
 own records:
   lost        acknowledged ids never delivered (must be 0)
   duplicated  ids delivered more than once (must be 0); in `sink-failover` the outputs leave the
-              group through a tcp sink to another node, whose subscriber the checker reads
+              group through a tcp sink to another node, whose subscriber the checker reads, and in
+              `node-witness` the witness is a node that also runs an app (as a partitioner can)
   out of order ids of one tenant delivered in a different order than sent (must be 0)
   gap         the longest pause in delivery (kill -9 of the leader: below 1 s)
   leaders     never two nodes leading the same term; no flapping (fewer than 3 elections a minute)
@@ -99,8 +100,10 @@ class Relay:
 class Group:
     """Data nodes a and b (peer links through relays) and a witness, as separate processes."""
 
-    def __init__(self, engine, work, heartbeat_ms=100, app=APP):
-        self.engine, self.work = engine, work
+    def __init__(self, engine, work, heartbeat_ms=100, app=APP, witness_in_node=False):
+        """`witness_in_node`: the witness is a partitioner-like node (`witness: { enabled: true }` in its
+        config, a pass-through app) instead of a `sluice witness` process."""
+        self.engine, self.work, self.witness_in_node = engine, work, witness_in_node
         self.ports = {n: free_port() for n in ("a", "b", "w", "a_admin", "b_admin")}
         self.relays = {"a": Relay(self.ports["b"]), "b": Relay(self.ports["a"])}  # a's link to b, b's link to a
         self.processes = {}
@@ -113,13 +116,19 @@ class Group:
                 % (self.relays[me].port, self.ports[other], self.ports["w"]),
                 "           heartbeatInterval: %dms, heartbeatMaxRetry: 3 }" % heartbeat_ms,
                 "apps: [ %s ]" % os.path.abspath(app), ""]))
+        if witness_in_node:
+            write(os.path.join(work, "w.siddhi"), "define stream Tick (n long);\nfrom Tick select n insert into Tock;\n")
+            write(os.path.join(work, "w.yaml"), "\n".join([
+                "node: { id: w, listen: 127.0.0.1:%d, dataDir: %s, tier: partitioner }" % (self.ports["w"], os.path.join(work, "data-w")),
+                "witness: { enabled: true, heartbeatInterval: %dms, heartbeatMaxRetry: 3 }" % heartbeat_ms,
+                "apps: [ %s ]" % os.path.join(work, "w.siddhi"), ""]))
 
     def listen(self, node):
         return "127.0.0.1:%d" % self.ports[node]
 
     def start(self, node):
         log = open(os.path.join(self.work, node + ".log"), "a")
-        if node == "w":
+        if node == "w" and not self.witness_in_node:
             args = [self.engine, "witness", "--listen", self.listen("w"), "--data-dir", os.path.join(self.work, "data-w"),
                     "--heartbeat-interval", str(self.heartbeat_ms)]
         else:
@@ -275,7 +284,7 @@ from Processed select * insert into Received;
 """
 
 
-def scenario(engine, base, name, count, rate, t, fault, via_sink=False):
+def scenario(engine, base, name, count, rate, t, fault, via_sink=False, witness_in_node=False):
     """Runs one group under `fault(group, progress)` and checks it. Returns the run's figures."""
     print("== %s: %d events at %d/s%s" % (name, count, rate, "; outputs through a tcp sink to another node" if via_sink else ""))
     work = tempfile.mkdtemp(prefix=name + "-", dir=base)
@@ -290,7 +299,7 @@ def scenario(engine, base, name, count, rate, t, fault, via_sink=False):
         processes.append(subprocess.Popen([engine, "node", "--app", os.path.join(work, "receiver.siddhi"), "--id", "receiver",
                                            "--listen", "127.0.0.1:%d" % receiver["listen"],
                                            "--admin", "127.0.0.1:%d" % receiver["admin"]], stdout=log, stderr=log))
-    group = Group(engine, work, app=app)
+    group = Group(engine, work, app=app, witness_in_node=witness_in_node)
     watch = LeaderWatch(group)
     try:
         group.up()
@@ -474,18 +483,20 @@ def main():
     gaps = []
     scenarios = [("baseline", no_fault), ("kill-leader", kill_leader), ("kill-follower", kill_follower), ("partition", partition),
                  ("one-way-partition", one_way), ("pause-leader", pause_leader), ("sink-failover", kill_leader_behind_sink),
+                 ("node-witness", kill_leader),
                  ("soak", soak)]
     for name, fault in scenarios:
         if (args.scenario and name not in args.scenario) or (not args.scenario and name in ("soak", "baseline")):
             continue
         try:
-            figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault, via_sink=name == "sink-failover")
+            figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault, via_sink=name == "sink-failover",
+                                         witness_in_node=name == "node-witness")
         except Exception as e:  # noqa: BLE001  (report and go on with the next scenario)
             t.check(False, "%s: ran to the end" % name, e)
             continue
         results[name] = figures
         print("     %s" % json.dumps(figures))
-        if name == "kill-leader":
+        if name in ("kill-leader", "node-witness"):
             t.check(figures["failoverGapMs"] < 1000, "kill-leader: delivery paused less than 1 s", figures["failoverGapMs"])
         if name == "soak" and gaps:
             ordered = sorted(gaps)

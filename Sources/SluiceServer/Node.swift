@@ -28,6 +28,8 @@ public struct NodeConfiguration: Sendable {
     public var groups: [String: [HostPort]]
     /// Set when the node is a data node of an HA group.
     public var ha: HAConfiguration?
+    /// Set when the node also votes as the witness of HA groups (DESIGN.md: a partitioner can).
+    public var witness: WitnessHosting?
 
     public init(nodeID: String = "node", host: String = "127.0.0.1", port: Int = 7701, appSource: String,
                 authToken: String? = nil, credit: Int = 32, tickInterval: Duration = .milliseconds(100),
@@ -60,6 +62,18 @@ public struct HAConfiguration: Sendable {
     }
 }
 
+/// A node that is also the witness of HA groups: where it keeps their votes, and how long a
+/// leader may stay silent (the groups' heartbeatInterval × heartbeatMaxRetry).
+public struct WitnessHosting: Sendable {
+    public var dataDirectory: String
+    public var failureTimeout: Duration
+
+    public init(dataDirectory: String, failureTimeout: Duration = .milliseconds(300)) {
+        self.dataDirectory = dataDirectory
+        self.failureTimeout = failureTimeout
+    }
+}
+
 /// A server node: one app on an engine thread, a TCP port speaking the binary protocol.
 /// As a `Service` it runs until graceful shutdown (SIGTERM under a `ServiceGroup`).
 public final class Node: Service, @unchecked Sendable {
@@ -80,6 +94,7 @@ public final class Node: Service, @unchecked Sendable {
     private let httpDeclared: [(host: String, port: Int, routes: [HTTPSource.Route])]
     private var httpServers: [Task<Void, Error>] = []
     private var driver: GroupDriver?
+    private var witness: WitnessService?
 
     /// Deploys the app; an invalid app throws its `Diagnostic` before anything listens.
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "sluice.node")) throws(Diagnostic) {
@@ -158,7 +173,11 @@ public final class Node: Service, @unchecked Sendable {
             for sink in sinks { driver.registerSink { sink.deliveredOutput } }
             self.driver = driver
         }
-        let driver = self.driver
+        if let hosting = config.witness {
+            witness = try WitnessService(selfID: "\(config.host):\(config.port)", dataDirectory: hosting.dataDirectory,
+                                         failureTimeout: hosting.failureTimeout, logger: logger)
+        }
+        let driver = self.driver, witness = self.witness
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -167,10 +186,10 @@ public final class Node: Service, @unchecked Sendable {
                 FramePipeline.configure(channel, codec: codec).flatMapThrowing {
                     let machine = ConnectionStateMachine(nodeID: config.nodeID, authToken: config.authToken,
                                                          credit: config.credit, inputs: inputs, outputs: outputs,
-                                                         acceptsPeers: driver != nil)
+                                                         acceptsPeers: driver != nil || witness != nil)
                     let handler = NodeConnectionHandler(machine: machine, engine: engine, limits: config.limits,
                                                         subscriberID: ids.loadThenWrappingIncrement(ordering: .relaxed),
-                                                        driver: driver, logger: logger)
+                                                        driver: driver, witness: witness, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     connections.wrappingIncrement(ordering: .relaxed)
                     channel.closeFuture.whenComplete { _ in connections.wrappingDecrement(ordering: .relaxed) }

@@ -24,6 +24,8 @@ final class NodeConnectionHandler: ChannelInboundHandler {
     /// Set on a node of an HA group: input goes through the group's log, and clients leave when
     /// the node stops leading.
     private let driver: GroupDriver?
+    /// Set when this node is also a witness: cluster messages of other groups go to it.
+    private let witness: WitnessService?
     private var clusterDecoder = ClusterFrameDecoder()
 
     /// A subscriber's flow state: frames wait here while it has no credit.
@@ -39,7 +41,8 @@ final class NodeConnectionHandler: ChannelInboundHandler {
     }
 
     init(machine: ConnectionStateMachine, engine: EngineLoop, limits: WireLimits, subscriberID: UInt64,
-         driver: GroupDriver? = nil, logger: Logger) {
+         driver: GroupDriver? = nil, witness: WitnessService? = nil, logger: Logger) {
+        self.witness = witness
         self.machine = machine
         self.engine = engine
         self.limits = limits
@@ -55,6 +58,7 @@ final class NodeConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         driver?.unregister(self)
+        witness?.closed(context.channel)
         if let s = subscription {
             _ = engine.submit(.unsubscribe(stream: s.stream, id: subscriberID))
             subscription = nil
@@ -90,10 +94,20 @@ final class NodeConnectionHandler: ChannelInboundHandler {
             driver?.register(self)
         case .acceptPeer(let nodeID, let welcome):
             logger.info("peer link accepted", metadata: ["from": "\(nodeID)"])
+            witness?.connected(nodeID, on: context.channel)
             context.writeAndFlush(wrapOutboundOut(ControlMessage.welcome(welcome)), promise: nil)
         case .cluster(let sender):
             do {
-                if let (group, message) = try clusterDecoder.decode(frame) { driver?.received(message, group: group, from: sender) }
+                if let (group, message) = try clusterDecoder.decode(frame) {
+                    // This node's own group, or one it is the witness of.
+                    if let driver, driver.settings.group.groupID == group {
+                        driver.received(message, group: group, from: sender)
+                    } else if let witness {
+                        witness.received(message, group: group, from: sender)
+                    } else {
+                        driver?.received(message, group: group, from: sender)
+                    }
+                }
             } catch let error as WireError {
                 fail(ControlMessage.code(of: error), error.message, context: context)
             } catch {

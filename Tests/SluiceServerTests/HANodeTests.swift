@@ -221,4 +221,44 @@ import Testing
         let clash = yaml.replacingOccurrences(of: "27790", with: "27721")
         #expect(throws: ConfigError.self) { try Topology.parse(yaml: clash, file: "t.yaml", baseDirectory: "/srv") { _ in true } }
     }
+
+    @Test func aNodeCanAlsoBeTheWitnessAndATopologyCanNameOne() throws {
+        let yaml = """
+        node: { id: p1, listen: 127.0.0.1:27711, dataDir: /var/sluice/p1 }
+        witness: { enabled: true, heartbeatInterval: 50ms, heartbeatMaxRetry: 4 }
+        apps: [ a.siddhi ]
+        """
+        let file = try NodeConfigFile.parse(yaml: yaml, file: "node.yaml", baseDirectory: "/") { _ in true }
+        let hosting = try #require(file.nodeConfiguration(appSource: "").witness)
+        #expect(hosting.dataDirectory == "/var/sluice/p1/witness" && hosting.failureTimeout == .milliseconds(200))
+        #expect(throws: ConfigError.self) {
+            try NodeConfigFile.parse(yaml: "node: { id: p, listen: 127.0.0.1:1 }\nwitness: { enabled: true }\napps: [a]", file: "n",
+                                     baseDirectory: "/") { _ in true }
+        }
+
+        let topology = """
+        name: demo
+        partitioner:
+          apps: [ p.siddhi ]
+          nodes:
+            p1: { listen: 127.0.0.1:27711, admin: 127.0.0.1:27811 }
+        stateful:
+          apps: [ s.siddhi ]
+          witness: p1
+          groups:
+            g1:
+              a1: { listen: 127.0.0.1:27721, admin: 127.0.0.1:27821 }
+              b1: { listen: 127.0.0.1:27722, admin: 127.0.0.1:27822 }
+        """
+        let parsed = try Topology.parse(yaml: topology, file: "t.yaml", baseDirectory: "/srv") { _ in true }
+        #expect(parsed.witnessNode == "p1" && parsed.witness == nil)
+        let p1 = try NodeConfigFile.parse(yaml: try parsed.nodeConfigYAML(for: "p1", source: "t.yaml", defaultDataDir: "/run/p1"),
+                                          file: "node.yaml", baseDirectory: "/") { _ in true }
+        #expect(p1.witness != nil)
+        let a1 = try NodeConfigFile.parse(yaml: try parsed.nodeConfigYAML(for: "a1", source: "t.yaml", defaultDataDir: "/run/a1"),
+                                          file: "node.yaml", baseDirectory: "/") { _ in true }
+        #expect(a1.cluster?.witness?.description == "127.0.0.1:27711" && a1.witness == nil)
+        let wrong = topology.replacingOccurrences(of: "witness: p1", with: "witness: a1")
+        #expect(throws: ConfigError.self) { try Topology.parse(yaml: wrong, file: "t.yaml", baseDirectory: "/srv") { _ in true } }
+    }
 }

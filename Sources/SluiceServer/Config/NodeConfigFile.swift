@@ -43,8 +43,16 @@ public struct NodeConfigFile: Sendable, Hashable {
         public static let defaultHeartbeatMaxRetry = 3
     }
 
+    /// A node that is also the witness of HA groups.
+    public struct WitnessSection: Sendable, Hashable {
+        /// The groups' heartbeat settings: a leader silent for their product is gone.
+        public var heartbeatInterval: Duration
+        public var heartbeatMaxRetry: Int
+    }
+
     public var node: NodeSection
     public var cluster: ClusterSection?
+    public var witness: WitnessSection?
     public var authToken: String?
     /// Batches a producer may have in flight.
     public var credit: Int
@@ -67,6 +75,10 @@ public struct NodeConfigFile: Sendable, Hashable {
                                           witnessID: cluster.witness?.description, heartbeatInterval: cluster.heartbeatInterval,
                                           heartbeatMaxRetry: cluster.heartbeatMaxRetry, replication: cluster.replication),
                 peerAddress: peer, witnessAddress: cluster.witness, dataDirectory: dataDir + "/ha")
+        }
+        if let witness, let dataDir = node.dataDir {
+            configuration.witness = WitnessHosting(dataDirectory: dataDir + "/witness",
+                                                   failureTimeout: witness.heartbeatInterval * witness.heartbeatMaxRetry)
         }
         return configuration
     }
@@ -212,7 +224,7 @@ struct Reader {
     }
 
     func file(_ root: Yams.Node) throws(ConfigError) -> NodeConfigFile {
-        let top = try mapping(root, path: "", allowed: ["node", "cluster", "auth", "flow", "groups", "apps"])
+        let top = try mapping(root, path: "", allowed: ["node", "cluster", "witness", "auth", "flow", "groups", "apps"])
         guard let nodeNode = top["node"], !isNull(nodeNode) else { throw error("the 'node' section is required", at: root) }
         let node = try nodeSection(nodeNode)
         var cluster: NodeConfigFile.ClusterSection?
@@ -230,8 +242,25 @@ struct Reader {
         }
         var groups: [String: [HostPort]] = [:]
         if let n = top["groups"], !isNull(n) { groups = try groupsSection(n) }
-        return NodeConfigFile(node: node, cluster: cluster, authToken: token, credit: credit,
-                              app: try app(top["apps"], root: root), groups: groups)
+        var file = NodeConfigFile(node: node, cluster: cluster, authToken: token, credit: credit,
+                                  app: try app(top["apps"], root: root), groups: groups)
+        if let n = top["witness"], !isNull(n) { file.witness = try witnessSection(n, node: node) }
+        return file
+    }
+
+    /// `witness: { enabled: true, heartbeatInterval: 100ms, heartbeatMaxRetry: 3 }`: this node also
+    /// votes in HA groups (their nodes name its listen address as `cluster.witness`).
+    func witnessSection(_ n: Yams.Node, node: NodeConfigFile.NodeSection) throws(ConfigError) -> NodeConfigFile.WitnessSection? {
+        let e = try mapping(n, path: "witness", allowed: ["enabled", "heartbeatInterval", "heartbeatMaxRetry"])
+        guard try bool(e["enabled"], "witness.enabled", in: n) ?? false else { return nil }
+        guard node.dataDir != nil else {
+            throw error("'node.dataDir' is required for a witness: the votes it casts are written there first", at: n)
+        }
+        return NodeConfigFile.WitnessSection(
+            heartbeatInterval: try duration(e["heartbeatInterval"], "witness.heartbeatInterval", in: n)
+                ?? NodeConfigFile.ClusterSection.defaultHeartbeatInterval,
+            heartbeatMaxRetry: try int(e["heartbeatMaxRetry"], "witness.heartbeatMaxRetry", in: n, min: 1)
+                ?? NodeConfigFile.ClusterSection.defaultHeartbeatMaxRetry)
     }
 
     /// `groups: { g1: [host:port, …], … }`.

@@ -22,8 +22,17 @@ extension Topology {
             }
             if let heartbeatMaxRetry { cluster.append(("heartbeatMaxRetry", .init(String(heartbeatMaxRetry)))) }
             if let witness { cluster.append(("witness", .init(witness.listen.description))) }
+            if let host = witnessNode.flatMap(self.node) { cluster.append(("witness", .init(host.listen.description))) }
             if let replication { cluster.append(("replication", .init(replication.rawValue))) }
             top.append(("cluster", mapping(cluster)))
+        }
+        if witnessNode == id {
+            var section: [(String, Yams.Node)] = [("enabled", .init("true"))]
+            if let heartbeatInterval {
+                section.append(("heartbeatInterval", .init("\(Int((heartbeatInterval / .milliseconds(1)).rounded()))ms")))
+            }
+            if let heartbeatMaxRetry { section.append(("heartbeatMaxRetry", .init(String(heartbeatMaxRetry)))) }
+            top.append(("witness", mapping(section)))
         }
         if !groups.isEmpty {
             top.append(("groups", mapping(groups.map { group in

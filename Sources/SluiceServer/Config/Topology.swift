@@ -62,6 +62,8 @@ public struct Topology: Sendable, Hashable {
     public var heartbeatMaxRetry: Int?
     /// The groups' third voter (`sluice witness`), when the topology has one.
     public var witness: WitnessSpec?
+    /// Or: the id of a stateless or partitioner node that is also the groups' witness.
+    public var witnessNode: String?
     public var replication: ReplicationMode?
 
     /// `stateful.witness`: one witness process votes in every group.
@@ -119,6 +121,8 @@ private struct TopologyReader {
         var heartbeatInterval: Duration?
         var heartbeatMaxRetry: Int?
         var witness: Topology.WitnessSpec?
+        var witnessNode: String?
+        var witnessAt: Yams.Node?
         var replication: ReplicationMode?
         if let section = top["stateful"], !reader.isNull(section) {
             let e = try reader.mapping(section, path: "stateful",
@@ -132,7 +136,11 @@ private struct TopologyReader {
                 }
                 replication = mode
             }
-            if let w = e["witness"], !reader.isNull(w) {
+            if let w = e["witness"], let name = w.scalar?.string {
+                // A node of another tier hosts the witness (checked once every node is read).
+                witnessNode = name
+                witnessAt = w
+            } else if let w = e["witness"], !reader.isNull(w) {
                 let f = try reader.mapping(w, path: "stateful.witness", allowed: ["listen", "dataDir", "logDir"])
                 witness = Topology.WitnessSpec(
                     listen: try address(f["listen"], "stateful.witness.listen", in: w, what: "the witness"),
@@ -157,8 +165,14 @@ private struct TopologyReader {
         guard !nodes.isEmpty else {
             throw reader.error("the topology has no nodes: give at least one of 'stateless', 'partitioner', 'stateful'", at: root)
         }
+        if let witnessNode {
+            guard let host = nodes.first(where: { $0.id == witnessNode }), host.tier != .stateful else {
+                throw reader.error("'stateful.witness' names '\(witnessNode)', which is not a stateless or partitioner node "
+                                   + "(or give { listen: HOST:PORT } for a `sluice witness` process)", at: witnessAt)
+            }
+        }
         return Topology(name: name, nodes: nodes, groups: groups, heartbeatInterval: heartbeatInterval,
-                        heartbeatMaxRetry: heartbeatMaxRetry, witness: witness, replication: replication)
+                        heartbeatMaxRetry: heartbeatMaxRetry, witness: witness, witnessNode: witnessNode, replication: replication)
     }
 
     /// A non-empty mapping whose keys are names (node ids, group names), in the file's order.

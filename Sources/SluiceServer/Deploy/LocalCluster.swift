@@ -137,6 +137,7 @@ public struct LocalCluster: Sendable {
         try files.createDirectory(atPath: (log as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let dataDir = node.dataDir ?? "\(directory)/\(node.id)/data"
         try? files.removeItem(atPath: "\(dataDir)/ha")
+        try? files.removeItem(atPath: "\(dataDir)/witness")
         try files.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         try topology.nodeConfigYAML(for: node.id, source: topologyFile, defaultDataDir: dataDir)
             .write(toFile: config, atomically: true, encoding: .utf8)

@@ -29,16 +29,15 @@ public final class WitnessServer: Service, @unchecked Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let store: HAStateStore
     private var channel: Channel?
-    // Loop state.
-    private var witnesses: [String: Witness] = [:]
-    private var connections: [NodeID: Channel] = [:]
+    /// Lives on the group's one loop, with every connection.
+    fileprivate let service: WitnessService
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "sluice.witness")) throws {
         self.configuration = configuration
         self.logger = logger
-        store = try HAStateStore(directory: configuration.dataDirectory)
+        service = try WitnessService(selfID: configuration.listen.description, dataDirectory: configuration.dataDirectory,
+                                     failureTimeout: configuration.failureTimeout, logger: logger)
     }
 
     /// Listens; returns the bound port.
@@ -81,52 +80,11 @@ public final class WitnessServer: Service, @unchecked Sendable {
         guard hello.role == .node, !hello.clientName.isEmpty else {
             return ControlMessage.error(.unexpectedFrame, "a witness only takes peer links from HA data nodes")
         }
-        connections[hello.clientName] = channel
+        service.connected(hello.clientName, on: channel)
         var welcome = Sluice_V1_Welcome()
         welcome.protocolVersion = ControlMessage.protocolVersion
         welcome.nodeID = "witness"
         return ControlMessage.welcome(welcome)
-    }
-
-    fileprivate func received(_ message: ClusterMessage, group: String, from sender: NodeID) {
-        var witness: Witness
-        if let known = witnesses[group] {
-            witness = known
-        } else {
-            do {
-                witness = Witness(selfID: configuration.listen.description, persisted: try store.loadWitness(group: group),
-                                  failureTimeout: configuration.failureTimeout)
-            } catch {
-                logger.error("cannot read the witness state", metadata: ["group": "\(group)", "error": "\(error)"])
-                return
-            }
-        }
-        var actions = witness.received(message, from: sender, now: GroupDriver.now())
-        while !actions.isEmpty {
-            var next: [Witness.Action] = []
-            for action in actions {
-                switch action {
-                case .persist(let state):
-                    do {
-                        try store.save(state, group: group)
-                    } catch {
-                        logger.critical("cannot persist the witness state", metadata: ["error": "\(error)"])
-                        fatalError("cannot persist the witness state: \(error)")
-                    }
-                    next += witness.persisted(state)
-                case .send(let to, let reply):
-                    guard let channel = connections[to] else { continue }
-                    for frame in reply.frames(group: group) { channel.write(frame, promise: nil) }
-                    channel.flush()
-                }
-            }
-            actions = next
-        }
-        witnesses[group] = witness
-    }
-
-    fileprivate func closed(_ channel: Channel) {
-        connections = connections.filter { $0.value !== channel }
     }
 }
 
@@ -152,7 +110,7 @@ private final class WitnessConnectionHandler: ChannelInboundHandler {
             guard let peer, ClusterFrameDecoder.isClusterFrame(frame.kind) else {
                 throw WireError(.unexpectedFrame, "a \(frame.kind) frame is not expected by a witness")
             }
-            if let (group, message) = try decoder.decode(frame) { server.value.received(message, group: group, from: peer) }
+            if let (group, message) = try decoder.decode(frame) { server.value.service.received(message, group: group, from: peer) }
         } catch {
             let wire = error as? WireError ?? WireError(.malformedMessage, "\(error)")
             let channel = context.channel
@@ -162,7 +120,7 @@ private final class WitnessConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        server.value.closed(context.channel)
+        server.value.service.closed(context.channel)
         context.fireChannelInactive()
     }
 
