@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load_batch.h"
 #include "sluice/v1/batch.pb-c.h"
 #include "sluice/v1/error.pb-c.h"
 #include "sluice/v1/flow.pb-c.h"
@@ -229,18 +230,8 @@ int main(int argc, char **argv) {
     long long credit = welcome->initial_credit;
     sluice__v1__welcome__free_unpacked(welcome, NULL);
 
-    /* The tenant names, written once; each event copies its own. */
-    char tenant_names[100][16];
-    uint32_t tenant_lengths[100];
-    for (long long k = 0; k < tenants; k++) tenant_lengths[k] = (uint32_t)sprintf(tenant_names[k], "tenant%02lld.com", k);
-
-    /* Columns, reused for every batch. */
-    int64_t *deltas = malloc(sizeof(int64_t) * (size_t)batch), *ids = malloc(sizeof(int64_t) * (size_t)batch),
-            *values = malloc(sizeof(int64_t) * (size_t)batch);
-    uint32_t *lengths = malloc(sizeof(uint32_t) * (size_t)batch);
-    uint8_t *arena = malloc(16 * (size_t)batch), *packed = NULL;
-    size_t packed_capacity = 0;
-    if (!deltas || !ids || !values || !lengths || !arena) die("out of memory");
+    LoadBatch *scratch = load_batch_new(batch, tenants);
+    if (!scratch) die("out of memory");
 
     double start = now_seconds();
     long long sent = 0, acked = 0, in_flight = 0;
@@ -257,47 +248,9 @@ int main(int argc, char **argv) {
                     nanosleep(&t, NULL);
                 }
             }
-            size_t arena_size = 0;
-            for (long long i = 0; i < n; i++) {
-                long long id = sent + i + 1;
-                deltas[i] = i == 0 ? 1700000000000LL + id : 1;
-                ids[i] = id;
-                values[i] = id * 7 % 1000;
-                uint32_t k = (uint32_t)(id % tenants);
-                memcpy(arena + arena_size, tenant_names[k], tenant_lengths[k]);
-                lengths[i] = tenant_lengths[k];
-                arena_size += tenant_lengths[k];
-            }
-            Sluice__V1__Column id_column = SLUICE__V1__COLUMN__INIT, tenant_column = SLUICE__V1__COLUMN__INIT,
-                               value_column = SLUICE__V1__COLUMN__INIT;
-            id_column.type = SLUICE__V1__ATTRIBUTE_TYPE__ATTRIBUTE_TYPE_LONG;
-            id_column.n_longs = (size_t)n;
-            id_column.longs = ids;
-            tenant_column.type = SLUICE__V1__ATTRIBUTE_TYPE__ATTRIBUTE_TYPE_STRING;
-            tenant_column.n_string_lengths = (size_t)n;
-            tenant_column.string_lengths = lengths;
-            tenant_column.string_arena.len = arena_size;
-            tenant_column.string_arena.data = arena;
-            value_column.type = SLUICE__V1__ATTRIBUTE_TYPE__ATTRIBUTE_TYPE_LONG;
-            value_column.n_longs = (size_t)n;
-            value_column.longs = values;
-            Sluice__V1__Column *columns[] = {&id_column, &tenant_column, &value_column};
-            Sluice__V1__EventBatch message = SLUICE__V1__EVENT_BATCH__INIT;
-            message.stream_id = stream_id;
-            message.producer_id = producer_id;
-            message.sequence = ++sequence;
-            message.event_count = (uint32_t)n;
-            message.n_timestamp_deltas = (size_t)n;
-            message.timestamp_deltas = deltas;
-            message.n_columns = 3;
-            message.columns = columns;
-            size_t bytes = sluice__v1__event_batch__get_packed_size(&message);
-            if (bytes > packed_capacity) {
-                packed_capacity = bytes * 2;
-                packed = realloc(packed, packed_capacity);
-            }
-            sluice__v1__event_batch__pack(&message, packed);
-            send_frame(fd, SLUICE__V1__FRAME_KIND__FRAME_KIND_EVENT_BATCH, packed, bytes, lz4);
+            size_t bytes = load_batch_encode(scratch, stream_id, producer_id, ++sequence, sent + 1, n);
+            if (!bytes) die("out of memory");
+            send_frame(fd, SLUICE__V1__FRAME_KIND__FRAME_KIND_EVENT_BATCH, scratch->packed, bytes, lz4);
             sent += n;
             credit--;
             in_flight += n;
