@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // The workloads (data, apps, drivers), shared by the benchmarks and the profiling executable.
@@ -55,6 +56,7 @@ let package = Package(
                 .product(name: "SluiceCore", package: sluice),
                 .product(name: "SluiceServer", package: sluice),
                 .product(name: "SluiceClient", package: sluice),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/LatencyProbe"
         ),
