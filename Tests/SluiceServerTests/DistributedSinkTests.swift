@@ -1,16 +1,22 @@
 import Foundation
+import Synchronization
 import SluiceClient
 import SluiceCore
 import SluiceServer
 import Testing
 
-/// A free loopback port: a node binds port 0, reports it, and lets it go.
+/// A free loopback port for a node that a test starts later. It is taken below the kernel's
+/// ephemeral range (32768 and up here), so that a test binding port 0 in parallel cannot be handed
+/// it meanwhile, and never twice in one run.
 func freePort() async throws -> Int {
-    let probe = try Node(configuration: NodeConfiguration(port: 0, appSource: "define stream P (a int);"))
-    let port = try await probe.start()
-    try await probe.shutdown()
-    return port
+    while true {
+        let port = Int.random(in: 20_000..<32_000)
+        let fresh = handedOutPorts.withLock { $0.insert(port).inserted }
+        if fresh, PortProbe.problem(binding: HostPort(host: "127.0.0.1", port: port)) == nil { return port }
+    }
 }
+
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 /// A Sluice node taking `stream` over JSON/HTTP on `httpPort` and republishing its rows on `Received`.
 func httpReceiver(httpPort: Int, stream: String, attributes: String, select: String) throws -> Node {

@@ -27,9 +27,7 @@ import Testing
     }
 
     @Test func jsonEventsOverHTTPReachTheEngine() async throws {
-        let probe = try Node(configuration: NodeConfiguration(port: 0, appSource: "define stream P (a int);"))
-        let httpPort = try await probe.start()
-        try await probe.shutdown()
+        let httpPort = try await freePort()
         let node = try Node(configuration: NodeConfiguration(port: 0, appSource: """
         @source(type='http', receiver.url='http://127.0.0.1:\(httpPort)/Request', @map(type='json'))
         define stream Request (tenant string, responseTime long);

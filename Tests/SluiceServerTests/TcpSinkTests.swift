@@ -55,9 +55,7 @@ import Testing
 /// A sink whose destination is down holds the output and back-pressures; nothing is lost once it is up.
 @Suite(.serialized) struct TcpSinkOutageTests {
     @Test func outputWaitsForADownDestinationAndArrivesWhenItIsUp() async throws {
-        let probe = try Node(configuration: NodeConfiguration(port: 0, appSource: "define stream P (a int);"))
-        let port = try await probe.start()
-        try await probe.shutdown()
+        let port = try await freePort()
 
         let upstream = try Node(configuration: NodeConfiguration(nodeID: "a", port: 0, appSource: """
         define stream Request (id long);
