@@ -32,6 +32,8 @@ struct ConnectionStateMachine {
         case standalone
         case leading
         case following(group: String, leader: String?)
+        /// A `sluice witness`: it takes peer links and nothing else.
+        case witness
     }
 
     enum Action: Equatable {
@@ -85,8 +87,15 @@ struct ConnectionStateMachine {
             state = .peer(nodeID: hello.clientName)
             return .acceptPeer(nodeID: hello.clientName, welcome)
         }
-        if case .following(let group, let leader) = leadership, hello.role == .producer || hello.role == .subscriber {
-            return fail(.notLeader, "this node follows in HA group '\(group)'; " + (leader.map { "the leader is \($0)" } ?? "no leader is elected yet"))
+        if hello.role == .producer || hello.role == .subscriber {
+            switch leadership {
+            case .following(let group, let leader):
+                return fail(.notLeader, "this node follows in HA group '\(group)'; " + (leader.map { "the leader is \($0)" } ?? "no leader is elected yet"))
+            case .witness:
+                return fail(.unexpectedFrame, "a witness only takes peer links from HA data nodes")
+            case .standalone, .leading:
+                break
+            }
         }
         switch hello.role {
         case .producer:

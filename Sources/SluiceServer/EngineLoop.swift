@@ -32,20 +32,6 @@ enum EngineCommand: Sendable {
     case stop
 }
 
-/// An output batch's identity (docs/ha.md): on an HA group's node its group, the leader's term and
-/// the group's output sequence; elsewhere, for sinks, one derived from the input batch that produced
-/// it (`OutputOrigin.derivedGroup`, two hashes). A sink numbers the parts it cuts from it on top of
-/// `part`.
-struct OutputStamp: Sendable, Hashable {
-    var group: String
-    var term: UInt64
-    var sequence: UInt64
-    var part: UInt64 = 0
-
-    func origin(part piece: UInt64) -> OutputOrigin {
-        OutputOrigin(group: group, term: term, sequence: sequence, part: part ^ piece)
-    }
-}
 
 /// Where the engine reports a batch's fate. Called on the engine thread; implementations hop to
 /// their own event loop.
@@ -57,8 +43,10 @@ protocol BatchReply: Sendable {
 /// Receives a stream's output chunks on the engine thread.
 protocol OutputSubscriber: Sendable {
     var id: UInt64 { get }
-    /// `stamp` is set on an HA group's node, nil on a standalone one.
-    func deliver(_ batch: EventBatch, stamp: OutputStamp?)
+    /// `stamp` is the output's identity (docs/ha.md): on an HA group's node its group, the leader's
+    /// term and the group's output sequence; elsewhere, for sinks only, one derived from the input
+    /// batch that produced it. Nil when it has none.
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?)
     /// A subscriber connection asks for what it missed itself (`resume_after`); a sink does not,
     /// so a new leader resends to it.
     var resumesItself: Bool { get }
@@ -89,9 +77,12 @@ final class EngineLoop: @unchecked Sendable {
     /// HA: the leader's term while leading; nil while following (outputs retained, not sent).
     private var leadingTerm: UInt64?
     private var outputs = RetainedOutputs()
-    /// Outside HA groups: the identity of the input being applied and how many outputs it emitted
-    /// so far, so that sinks forward identities any node would derive from the same input.
-    private var applying: (origin: OutputOrigin, outputs: UInt64)?
+    /// Outside HA groups, while an input is applied and the app has sinks: the root its outputs'
+    /// identities derive from, and how many outputs it sent to sinks so far. Both depend on the app
+    /// and the input alone, so any node derives the same identities from the same batch.
+    private var applying: (root: UInt64, sinkOutputs: UInt64)?
+    /// Streams with a sink attached (subscribers that do not resume themselves).
+    private var sinkStreams: Set<String> = []
 
     // Counters read by status (relaxed atomics).
     let eventsIn = ManagedAtomic<Int>(0)
@@ -172,8 +163,8 @@ final class EngineLoop: @unchecked Sendable {
                 reply.applied(producer: producer, sequence: sequence, duplicate: true)
                 return true
             }
-            if outputGroup == nil {
-                applying = (origin ?? OutputOrigin(group: "\(producer)", term: 0, sequence: sequence, part: 0), 0)
+            if outputGroup == nil, !sinkStreams.isEmpty {
+                applying = (origin?.derivationRoot ?? OutputOrigin.derivationRoot(producer: producer, sequence: sequence), 0)
             }
             defer { applying = nil }
             do {
@@ -190,10 +181,11 @@ final class EngineLoop: @unchecked Sendable {
             installCallback(stream)
             if resumeAfter > 0, let group = outputGroup {
                 for retained in outputs.after(resumeAfter, stream: stream) {
-                    subscriber.deliver(retained.batch, stamp: OutputStamp(group: group, term: leadingTerm ?? 0, sequence: retained.sequence))
+                    subscriber.deliver(retained.batch, stamp: OutputOrigin(group: group, term: leadingTerm ?? 0, sequence: retained.sequence, part: 0))
                 }
             }
             subscribers[stream, default: []].append(subscriber)
+            if !subscriber.resumesItself { sinkStreams.insert(stream) }
             publishSubscriptions()
         case .lead(let term, let resendAfter):
             leadingTerm = term
@@ -202,7 +194,7 @@ final class EngineLoop: @unchecked Sendable {
                     let sinks = subs.filter { !$0.resumesItself }
                     guard !sinks.isEmpty else { continue }
                     for retained in outputs.after(resendAfter, stream: stream) {
-                        let stamp = OutputStamp(group: group, term: term, sequence: retained.sequence)
+                        let stamp = OutputOrigin(group: group, term: term, sequence: retained.sequence, part: 0)
                         for sink in sinks { sink.deliver(retained.batch, stamp: stamp) }
                     }
                 }
@@ -244,14 +236,14 @@ final class EngineLoop: @unchecked Sendable {
         do {
             try runtime.addCallback(stream: stream) { [unowned self] batch in
                 guard let group = self.outputGroup else {
-                    // Every output of an input counts, subscribed or not, so the numbering is the same on any node.
-                    var stamp: OutputStamp?
-                    if let (origin, emitted) = self.applying {
-                        let id = origin.derived(index: emitted)
-                        stamp = OutputStamp(group: OutputOrigin.derivedGroup, term: 0, sequence: id.sequence, part: id.part)
-                        self.applying = (origin, emitted + 1)
-                    }
                     guard let subs = self.subscribers[stream], !subs.isEmpty else { return }
+                    // Only outputs to sinks are numbered: which streams have sinks is the app's, the
+                    // same on every node, whoever else subscribes.
+                    var stamp: OutputOrigin?
+                    if let (root, count) = self.applying, self.sinkStreams.contains(stream) {
+                        stamp = OutputOrigin.derived(root: root, index: count)
+                        self.applying = (root, count + 1)
+                    }
                     self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
                     // Subscribers get no derived identity: only sinks forward it.
                     for s in subs { s.deliver(batch, stamp: s.resumesItself ? nil : stamp) }
@@ -263,7 +255,7 @@ final class EngineLoop: @unchecked Sendable {
                 self.outputs.append(sequence: sequence, stream: stream, batch: batch)
                 guard let term = self.leadingTerm, let subs = self.subscribers[stream], !subs.isEmpty else { return }
                 self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
-                let stamp = OutputStamp(group: group, term: term, sequence: sequence)
+                let stamp = OutputOrigin(group: group, term: term, sequence: sequence, part: 0)
                 for s in subs { s.deliver(batch, stamp: stamp) }
             }
         } catch {

@@ -99,10 +99,8 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         case .cluster(let sender):
             do {
                 if let (group, message) = try clusterDecoder.decode(frame) {
-                    // This node's own group, or one it is the witness of.
-                    if let driver, driver.settings.group.groupID == group {
-                        driver.received(message, group: group, from: sender)
-                    } else if let witness {
+                    // Another group's message is for the witness this node may be.
+                    if let witness, driver?.settings.group.groupID != group {
                         witness.received(message, group: group, from: sender)
                     } else {
                         driver?.received(message, group: group, from: sender)
@@ -301,7 +299,7 @@ struct ChannelSubscriber: OutputSubscriber {
     let handler: NIOLoopBound<NodeConnectionHandler>
     let eventLoop: EventLoop
 
-    func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?) {
         var rows = batch
         if !includeExpired || batch.kinds.contains(.reset) {
             let keep = (0..<batch.count).filter { batch.kinds[$0] == .current || (includeExpired && batch.kinds[$0] == .expired) }

@@ -52,4 +52,9 @@ public struct OutputOrigin: Sendable, Hashable, CustomStringConvertible {
 
     /// The group name of identities derived from input batches on nodes outside HA groups.
     public static let derivedGroup = "~"
+
+    /// The identity of part `k` of this output, when a sink cuts it into several batches.
+    public func piece(_ k: UInt64) -> OutputOrigin {
+        OutputOrigin(group: group, term: term, sequence: sequence, part: part ^ k)
+    }
 }

@@ -43,14 +43,14 @@ struct DistributedSinkStateMachineTests {
         var m = Machine(configuration: .init(strategy: .partitioned(keyColumn: 0, map: PartitionMap(destinations: ["a", "b"])),
                                              members: [1, 1], bufferLimit: 100, maxBatch: 2, maxInFlight: 4))
         let (zero, one) = Self.keys
-        let stamp = OutputStamp(group: "g1", term: 3, sequence: 7)
+        let stamp = OutputOrigin(group: "g1", term: 3, sequence: 7, part: 0)
         let actions = Self.accepted(m.offer(Self.batch([zero, zero, zero, one]), stamp: stamp, now: .zero))
         let chunks = actions.compactMap { if case .send(let d, _, let c) = $0 { (d, c) } else { nil } }
         #expect(chunks.map { $0.0 } == [0, 0, 1])
         #expect(chunks.map { $0.1.origin } == [OutputOrigin(group: "g1", term: 3, sequence: 7, part: 0),
                                                OutputOrigin(group: "g1", term: 3, sequence: 7, part: 1),
                                                OutputOrigin(group: "g1", term: 3, sequence: 7, part: 0)])
-        _ = Self.accepted(m.offer(Self.batch([one]), stamp: OutputStamp(group: "g1", term: 3, sequence: 8), now: .zero))
+        _ = Self.accepted(m.offer(Self.batch([one]), stamp: OutputOrigin(group: "g1", term: 3, sequence: 8, part: 0), now: .zero))
         #expect(m.oldestHeldOutput == 7)
         for (d, chunk) in chunks { _ = m.sendSucceeded(destination: d, chunk: chunk.id, now: .zero) }
         #expect(m.oldestHeldOutput == 8, "output 7 is taken everywhere; 8 is still out")
@@ -60,7 +60,7 @@ struct DistributedSinkStateMachineTests {
 
     @Test func withAnIdentityRoundRobinGivesWholeBatchesSoPartsMeanTheSameRowsEverywhere() {
         var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1, 1], maxBatch: 2, maxInFlight: 4))
-        let stamp = OutputStamp(group: OutputOrigin.derivedGroup, term: 0, sequence: 11, part: 0xF0)
+        let stamp = OutputOrigin(group: OutputOrigin.derivedGroup, term: 0, sequence: 11, part: 0xF0)
         let actions = Self.accepted(m.offer(Self.batch(["t1", "t2", "t3"]), stamp: stamp, now: .zero))
         let chunks = actions.compactMap { if case .send(let d, _, let c) = $0 { (d, c) } else { nil } }
         #expect(Set(chunks.map { $0.0 }).count == 1, "one destination takes the whole batch")

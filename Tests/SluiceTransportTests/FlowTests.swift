@@ -139,10 +139,14 @@ import Testing
     }
 
     @Test func derivedIdentitiesDependOnTheInputAndTheOutputIndexOnly() {
-        let input = OutputOrigin(group: "42", term: 0, sequence: 7, part: 0)
-        #expect(input.derived(index: 0) == input.derived(index: 0), "any node derives the same identity")
-        #expect(input.derived(index: 0) != input.derived(index: 1))
-        #expect(input.derived(index: 0) != OutputOrigin(group: "42", term: 0, sequence: 8, part: 0).derived(index: 0))
-        #expect(input.derived(index: 0) != OutputOrigin(group: "43", term: 0, sequence: 7, part: 0).derived(index: 0))
+        let root = OutputOrigin(group: "g1", term: 2, sequence: 7, part: 1).derivationRoot
+        #expect(OutputOrigin.derived(root: root, index: 0) == OutputOrigin.derived(root: root, index: 0), "any node derives the same identity")
+        #expect(OutputOrigin.derived(root: root, index: 0) != OutputOrigin.derived(root: root, index: 1))
+        #expect(OutputOrigin.derived(root: root, index: 0).group == OutputOrigin.derivedGroup)
+        let producer = OutputOrigin.derivationRoot(producer: 42, sequence: 7)
+        #expect(producer == OutputOrigin.derivationRoot(producer: 42, sequence: 7))
+        #expect(producer != OutputOrigin.derivationRoot(producer: 42, sequence: 8))
+        #expect(producer != OutputOrigin.derivationRoot(producer: 43, sequence: 7))
+        #expect(root != OutputOrigin(group: "g1", term: 2, sequence: 7, part: 2).derivationRoot)
     }
 }

@@ -209,6 +209,15 @@ struct Reader {
         }
     }
 
+    /// `sync` or `async`; nil when absent.
+    func replication(_ node: Yams.Node?, _ path: String) throws(ConfigError) -> ReplicationMode? {
+        guard let node else { return nil }
+        guard let mode = node.scalar.flatMap({ ReplicationMode(rawValue: $0.string.lowercased()) }) else {
+            throw error("'\(path)' must be 'sync' or 'async'", at: node)
+        }
+        return mode
+    }
+
     func duration(_ node: Yams.Node?, _ path: String, in parent: Yams.Node) throws(ConfigError) -> Duration? {
         guard let text = try string(node, path, in: parent) else { return nil }
         guard let value = parseDuration(text), value > .zero else {
@@ -313,12 +322,7 @@ struct Reader {
                 ?? NodeConfigFile.ClusterSection.defaultHeartbeatInterval,
             heartbeatMaxRetry: try int(e["heartbeatMaxRetry"], "cluster.heartbeatMaxRetry", in: n, min: 1)
                 ?? NodeConfigFile.ClusterSection.defaultHeartbeatMaxRetry)
-        if let r = e["replication"] {
-            guard let mode = r.scalar.flatMap({ ReplicationMode(rawValue: $0.string.lowercased()) }) else {
-                throw error("'cluster.replication' must be 'sync' or 'async'", at: r)
-            }
-            section.replication = mode
-        }
+        if let mode = try replication(e["replication"], "cluster.replication") { section.replication = mode }
         guard section.enabled else { return section }
         // An enabled pair needs to know its group and its partner.
         if section.groupId == nil { throw error("'cluster.groupId' is required when the cluster is enabled", at: n) }

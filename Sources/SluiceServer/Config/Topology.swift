@@ -130,12 +130,7 @@ private struct TopologyReader {
             let app = try app(e["apps"], "stateful.apps", in: section)
             heartbeatInterval = try reader.duration(e["heartbeatInterval"], "stateful.heartbeatInterval", in: section)
             heartbeatMaxRetry = try reader.int(e["heartbeatMaxRetry"], "stateful.heartbeatMaxRetry", in: section, min: 1)
-            if let r = e["replication"] {
-                guard let mode = r.scalar.flatMap({ ReplicationMode(rawValue: $0.string.lowercased()) }) else {
-                    throw reader.error("'stateful.replication' must be 'sync' or 'async'", at: r)
-                }
-                replication = mode
-            }
+            replication = try reader.replication(e["replication"], "stateful.replication")
             if let w = e["witness"], let name = w.scalar?.string {
                 // A node of another tier hosts the witness (checked once every node is read).
                 witnessNode = name

@@ -70,7 +70,8 @@ final class GroupDriver: @unchecked Sendable {
 
     private let published: NIOLockedValueBox<HAStatus>
     private var elections = 0
-    private var lastLeadChange: Date?
+    /// When this node last took or left the lead, as status shows it (formatted once, not per tick).
+    private var lastLeadChange: (text: String, unixSeconds: Double)?
 
     init(settings: Settings, engine: EngineLoop, inputs: [ConnectionStateMachine.StreamEntry], loop: EventLoop,
          logger: Logger) throws {
@@ -208,12 +209,12 @@ final class GroupDriver: @unchecked Sendable {
                 links[to]?.send(message.frames(group: settings.group.groupID), droppable: droppable)
             case .lead(let term, let resendAfter):
                 elections += 1
-                lastLeadChange = Date()
+                leadershipChanged()
                 logger.notice("leading", metadata: ["group": "\(settings.group.groupID)", "term": "\(term)",
                                                     "resendingOutputsAfter": "\(resendAfter)"])
                 toEngine(.lead(term: term, resendAfter: resendAfter))
             case .stepDown(let term):
-                lastLeadChange = Date()
+                leadershipChanged()
                 logger.notice("stepped down", metadata: ["group": "\(settings.group.groupID)", "term": "\(term)"])
                 toEngine(.lead(term: nil))
                 // Unanswered producers retry at the new leader; dedup covers what committed anyway.
@@ -332,6 +333,11 @@ final class GroupDriver: @unchecked Sendable {
 
     // MARK: Status
 
+    private func leadershipChanged() {
+        let now = Date()
+        lastLeadChange = (ISO8601DateFormatter().string(from: now), now.timeIntervalSince1970)
+    }
+
     private func publish() {
         let now = Self.now()
         var s = HAStatus(group: settings.group.groupID, nodeID: settings.group.selfID)
@@ -353,8 +359,8 @@ final class GroupDriver: @unchecked Sendable {
         s.witnessConnected = settings.group.witnessID.flatMap { links[$0]?.isReady }
         s.incarnation = member.incarnation
         s.electionsWon = elections
-        s.lastLeadChange = lastLeadChange.map { ISO8601DateFormatter().string(from: $0) }
-        s.lastLeadChangeUnixSeconds = lastLeadChange?.timeIntervalSince1970
+        s.lastLeadChange = lastLeadChange?.text
+        s.lastLeadChangeUnixSeconds = lastLeadChange?.unixSeconds
         s.outputSequence = engine.outputSequence.load(ordering: .relaxed)
         s.deliveredOutput = member.deliveredOutput
         published.withLockedValue { $0 = s }

@@ -67,56 +67,52 @@ public final class WitnessServer: Service, @unchecked Sendable {
         try? await channel?.close()
         try await group.shutdownGracefully()
     }
-
-    // MARK: On the loop
-
-    fileprivate func hello(_ hello: Sluice_V1_Hello, on channel: Channel) -> Frame {
-        guard hello.protocolVersion == ControlMessage.protocolVersion else {
-            return ControlMessage.error(.unsupportedVersion, "protocol version \(hello.protocolVersion) is not supported")
-        }
-        if let token = configuration.authToken, hello.authToken != token {
-            return ControlMessage.error(.authFailed, "authentication failed: the token does not match this witness's")
-        }
-        guard hello.role == .node, !hello.clientName.isEmpty else {
-            return ControlMessage.error(.unexpectedFrame, "a witness only takes peer links from HA data nodes")
-        }
-        service.connected(hello.clientName, on: channel)
-        var welcome = Sluice_V1_Welcome()
-        welcome.protocolVersion = ControlMessage.protocolVersion
-        welcome.nodeID = "witness"
-        return ControlMessage.welcome(welcome)
-    }
 }
 
+/// A data node's peer link to the witness: the same handshake rules as a node's port (version,
+/// token, a named node), then cluster frames for the witness service.
 private final class WitnessConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Frame
     typealias OutboundOut = Frame
     let server: NIOLoopBound<WitnessServer>
-    private var peer: NodeID?
+    private var machine: ConnectionStateMachine
     private var decoder = ClusterFrameDecoder(maxSnapshotBytes: 0)
 
-    init(server: NIOLoopBound<WitnessServer>) { self.server = server }
+    init(server: NIOLoopBound<WitnessServer>) {
+        self.server = server
+        machine = ConnectionStateMachine(nodeID: "witness", authToken: server.value.configuration.authToken, credit: 0,
+                                         inputs: [], outputs: [], acceptsPeers: true)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        let action: ConnectionStateMachine.Action
         do {
-            if frame.kind == .hello, peer == nil {
-                let hello = try frame.message(as: Sluice_V1_Hello.self)
-                let answer = server.value.hello(hello, on: context.channel)
-                context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
-                if answer.kind == .error { context.close(promise: nil) } else { peer = hello.clientName }
-                return
+            switch frame.kind {
+            case .hello: action = machine.helloReceived(try frame.message(as: Sluice_V1_Hello.self), leadership: .witness)
+            case let kind where ClusterFrameDecoder.isClusterFrame(kind): action = machine.clusterFrameReceived()
+            default: action = machine.protocolError(.unexpectedFrame, "a \(frame.kind) frame is not expected by a witness")
             }
-            guard let peer, ClusterFrameDecoder.isClusterFrame(frame.kind) else {
-                throw WireError(.unexpectedFrame, "a \(frame.kind) frame is not expected by a witness")
+            switch action {
+            case .acceptPeer(let nodeID, let welcome):
+                server.value.service.connected(nodeID, on: context.channel)
+                context.writeAndFlush(wrapOutboundOut(ControlMessage.welcome(welcome)), promise: nil)
+            case .cluster(let sender):
+                if let (group, message) = try decoder.decode(frame) { server.value.service.received(message, group: group, from: sender) }
+            case .fail(let code, let message):
+                fail(code, message, context: context)
+            default:
+                break
             }
-            if let (group, message) = try decoder.decode(frame) { server.value.service.received(message, group: group, from: peer) }
         } catch {
             let wire = error as? WireError ?? WireError(.malformedMessage, "\(error)")
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(ControlMessage.error(ControlMessage.code(of: wire), wire.message)))
-                .whenComplete { _ in channel.close(promise: nil) }
+            fail(ControlMessage.code(of: wire), wire.message, context: context)
         }
+    }
+
+    private func fail(_ code: Sluice_V1_ErrorCode, _ message: String, context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ControlMessage.error(code, message))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

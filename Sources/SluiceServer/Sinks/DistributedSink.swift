@@ -2,6 +2,7 @@ import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import SluiceCore
+import SluiceWire
 
 /// `@sink(…, @distribution(…))` and `@sink(type='http', …)`: carries out what
 /// `DistributedSinkStateMachine` decides. The engine thread offers each chunk and, when a
@@ -36,7 +37,7 @@ final class DistributedSink: OutputSubscriber, Sendable {
     private var now: Duration { clock.now - origin }
 
     /// On the engine thread.
-    func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?) {
         while true {
             let result = machine.withLockedValue { m in
                 let result = m.offer(batch, stamp: stamp, now: now)

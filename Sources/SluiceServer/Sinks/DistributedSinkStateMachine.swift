@@ -109,7 +109,7 @@ struct DistributedSinkStateMachine: Sendable {
 
     /// The engine publishes a chunk. With WAIT, either every destination that gets rows has room
     /// and all is taken, or nothing is.
-    mutating func offer(_ batch: EventBatch, stamp: OutputStamp? = nil, now: Duration) -> OfferResult {
+    mutating func offer(_ batch: EventBatch, stamp: OutputOrigin? = nil, now: Duration) -> OfferResult {
         var router = self.router
         let live = destinations.indices.filter { usableForRoundRobin($0, now: now) }
         // With an identity, round robin gives the whole batch to one destination: its parts are
@@ -126,7 +126,7 @@ struct DistributedSinkStateMachine: Sendable {
         for d in rows.indices where !rows[d].isEmpty {
             let part = rows[d].count == batch.count ? batch : batch.gather(rows[d])
             if !hasRoom(d, for: part.count) {
-                giveUp(makeChunk(part, origin: origin(stamp, part: 0)), destination: d,
+                giveUp(makeChunk(part, origin: stamp?.piece(0)), destination: d,
                        reason: "the buffer of \(configuration.bufferLimit) events is full", into: &actions)
                 continue
             }
@@ -134,7 +134,7 @@ struct DistributedSinkStateMachine: Sendable {
             while start < part.count {
                 let end = min(start + configuration.maxBatch, part.count)
                 let piece = start == 0 && end == part.count ? part : part.gather(Array(start..<end))
-                destinations[d].queue.append(makeChunk(piece, origin: origin(stamp, part: piecesSoFar)))
+                destinations[d].queue.append(makeChunk(piece, origin: stamp?.piece(piecesSoFar)))
                 piecesSoFar += 1
                 destinations[d].queuedEvents += piece.count
                 start = end
@@ -272,9 +272,7 @@ struct DistributedSinkStateMachine: Sendable {
         return SinkChunk(id: nextChunkID, batch: batch, origin: origin)
     }
 
-    private func origin(_ stamp: OutputStamp?, part: UInt64) -> OutputOrigin? {
-        stamp?.origin(part: part)
-    }
+
 
     private mutating func removeHead(_ d: Int) {
         let head = destinations[d].queue.removeFirst()

@@ -23,7 +23,7 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
     let target: Target
     private let producer: Producer
     private let room: DispatchSemaphore
-    private let continuation: AsyncStream<(EventBatch, OutputStamp?)>.Continuation
+    private let continuation: AsyncStream<(EventBatch, OutputOrigin?)>.Continuation
     private let drain: Task<Void, Never>
     /// HA: every output through this sequence was acknowledged downstream.
     private let delivered = NIOLockedValueBox<UInt64?>(nil)
@@ -37,38 +37,29 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
         self.producer = producer
         let room = DispatchSemaphore(value: capacity)
         self.room = room
-        let (stream, continuation) = AsyncStream<(EventBatch, OutputStamp?)>.makeStream()
+        let (stream, continuation) = AsyncStream<(EventBatch, OutputOrigin?)>.makeStream()
         self.continuation = continuation
         let name = target.stream
         let delivered = self.delivered
         drain = Task {
-            // An HA group's outputs go out one acknowledgement future each, with their identity.
-            var window: [(sequence: UInt64, acknowledged: EventLoopFuture<Void>)] = []
+            // Each batch goes out with its identity, if any, and its own acknowledgement; at most
+            // `capacity` wait unacknowledged. The producer retries a dead destination itself: a
+            // failure here is one it gave up on.
+            var window: [(sequence: UInt64?, acknowledged: EventLoopFuture<Void>)] = []
             func settleOldest() async {
                 let (sequence, acknowledged) = window.removeFirst()
                 do {
                     try await acknowledged.get()
-                    delivered.withLockedValue { $0 = max($0 ?? 0, sequence) }
+                    if let sequence { delivered.withLockedValue { $0 = max($0 ?? 0, sequence) } }
                 } catch {
                     logger.error("sink to \(target.endpoint) '\(name)' failed: \(error)")
                 }
             }
             for await (batch, stamp) in stream {
-                if let stamp {
-                    for (k, part) in BatchSplitter.parts(of: batch, limits: .default).enumerated() {
-                        let origin = stamp.origin(part: UInt64(k))
-                        window.append((stamp.sequence, producer.submit(stream: name, batch: part, origin: origin)))
-                    }
-                    while window.count > capacity { await settleOldest() }
-                    room.signal()
-                    continue
+                for (k, part) in BatchSplitter.parts(of: batch, limits: .default).enumerated() {
+                    window.append((stamp?.sequence, producer.submit(stream: name, batch: part, origin: stamp?.piece(UInt64(k)))))
                 }
-                // The producer retries a dead destination itself; a failure here is one it gave up on.
-                do {
-                    try await producer.enqueue(stream: name, batch: batch)
-                } catch {
-                    logger.error("sink to \(target.endpoint) '\(name)' failed: \(error)")
-                }
+                while window.count > capacity { await settleOldest() }
                 room.signal()
             }
             while !window.isEmpty { await settleOldest() }
@@ -76,7 +67,7 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
     }
 
     /// On the engine thread: waits for room, then hands the chunk over.
-    func deliver(_ batch: EventBatch, stamp: OutputStamp?) {
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?) {
         let current = (0..<batch.count).filter { batch.kinds[$0] == .current }
         guard !current.isEmpty else { return }
         room.wait()

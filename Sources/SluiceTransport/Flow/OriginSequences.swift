@@ -72,10 +72,17 @@ public struct OriginSequences: Sendable {
 }
 
 extension OutputOrigin {
-    /// The identity of the `index`-th output emitted while the engine applied a batch with this
-    /// identity, on a node outside HA groups: the same batch yields the same identities on any node.
-    public func derived(index: UInt64) -> (sequence: UInt64, part: UInt64) {
-        let root = XXHash64.hash(group, seed: XXHash64.hash(sequence, seed: part))
-        return (XXHash64.hash(index, seed: root), XXHash64.hash(index, seed: ~root))
+    /// Where the identities of the outputs of this (forwarded) batch are derived from.
+    public var derivationRoot: UInt64 { XXHash64.hash(group, seed: XXHash64.hash(sequence, seed: part)) }
+
+    /// The same for a producer's batch, which has no identity but its (producer id, sequence).
+    public static func derivationRoot(producer: UInt64, sequence: UInt64) -> UInt64 {
+        XXHash64.hash(sequence, seed: ~producer)
+    }
+
+    /// The identity of the `index`-th output with a sink that a node outside HA groups emits while
+    /// applying a batch of root `root`: the same batch yields the same identities on any node.
+    public static func derived(root: UInt64, index: UInt64) -> OutputOrigin {
+        OutputOrigin(group: derivedGroup, term: 0, sequence: XXHash64.hash(index, seed: root), part: XXHash64.hash(index, seed: ~root))
     }
 }
