@@ -91,16 +91,19 @@ STATEFUL_APP = "stats"
 STATEFUL = {"a1": ("g1", "b1"), "b1": ("g1", "a1"), "c1": ("g2", "d1"), "d1": ("g2", "c1")}
 
 
-def run(engine, http, count, work, replication=None):
-    """One run; `replication` (sync/async) makes the stateful tier HA groups."""
+def run(engine, http, count, work, replication=None, group_names=False):
+    """One run; `replication` (sync/async) makes the stateful tier HA groups. `group_names`: the
+    partitioners name their destinations g1 and g2 even for single nodes (one-member groups), so
+    that the tenants split between them exactly as in the replicated run."""
     ha = replication is not None
     stateful = ["a1", "b1", "c1", "d1"] if ha else ["a1", "c1"]
     nodes = stateful + ["p1", "p2", "s1"]
     ports = {n: {"listen": free_port(), "admin": free_port(), "http": free_port()} for n in STATEFUL.keys() | {"p1", "p2", "s1", "w"}}
-    texts = apps(http, ports, groups=ha)
+    texts = apps(http, ports, groups=ha or group_names)
     folder = os.path.join(work, "http" if http else ("binary-" + replication if ha else "binary"))
-    groups = "groups: { g1: [127.0.0.1:%d, 127.0.0.1:%d], g2: [127.0.0.1:%d, 127.0.0.1:%d] }" % tuple(
-        ports[n]["listen"] for n in ("a1", "b1", "c1", "d1"))
+    groups = ("groups: { g1: [127.0.0.1:%d, 127.0.0.1:%d], g2: [127.0.0.1:%d, 127.0.0.1:%d] }" % tuple(
+        ports[n]["listen"] for n in ("a1", "b1", "c1", "d1")) if ha else
+        "groups: { g1: [127.0.0.1:%d], g2: [127.0.0.1:%d] }" % (ports["a1"]["listen"], ports["c1"]["listen"]))
     procs = []
     try:
         if ha:
@@ -172,10 +175,10 @@ def main():
     STATEFUL_APP = args.stateful_app
     work = tempfile.mkdtemp(prefix="sluice-tiers-perf-")
     results = {}
-    runs = [("binary", False, None)] + ([("binary+sync", False, "sync")] if args.replication else []) \
-        + ([] if args.no_http else [("json/http", True, None)])
-    for name, http, replication in runs:
-        eps, seconds, split = run(args.engine, http, args.count, work, replication)
+    runs = [("binary", False, None, args.replication)] + ([("binary+sync", False, "sync", True)] if args.replication else []) \
+        + ([] if args.no_http else [("json/http", True, None, False)])
+    for name, http, replication, group_names in runs:
+        eps, seconds, split = run(args.engine, http, args.count, work, replication, group_names)
         results[name] = eps
         print("%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d)"
               % (name, eps, args.count, seconds, split[0], split[1]))
