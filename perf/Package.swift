@@ -60,6 +60,16 @@ let package = Package(
             ],
             path: "Sources/LatencyProbe"
         ),
+        // The peers' job (make bench-peers) in the embedded engine.
+        .executableTarget(
+            name: "PeerJob",
+            dependencies: [
+                .product(name: "SluiceCore", package: sluice),
+                .product(name: "SluiceRuntime", package: sluice),
+                .product(name: "SluiceClient", package: sluice),
+            ],
+            path: "Sources/PeerJob"
+        ),
         // A plain executable (no benchmark harness, no malloc interposer) to run one workload
         // under valgrind --tool=callgrind.
         .executableTarget(

@@ -108,7 +108,6 @@ public struct EventBatch: Sendable {
 
     public func values(at row: Int) -> [Value] { columns.map { $0.value(at: row) } }
 
-    /// The rows at `indices`, in that order.
     /// A run of consecutive rows as a batch of its own (each column copied in one piece).
     public func slice(_ rows: Range<Int>) -> EventBatch {
         var out = EventBatch(timestamps: Array(timestamps[rows]), kinds: Array(kinds[rows]), columns: [])
@@ -121,6 +120,7 @@ public struct EventBatch: Sendable {
         return out
     }
 
+    /// The rows at `indices`, in that order.
     public func gather(_ indices: [Int]) -> EventBatch {
         EventBatch(timestamps: indices.map { timestamps[$0] }, kinds: indices.map { kinds[$0] },
                    columns: columns.map { $0.gather(indices) })

@@ -268,6 +268,9 @@ public final class AppRuntime {
     private static let magic: [UInt8] = Array("SLCSNAP".utf8)
     static let snapshotVersion: UInt8 = 1
 
+    /// How many queries fold batch-window rows in as they arrive (`BatchAccumulation`), for tests.
+    var accumulatingQueries: Int { stateful.count { ($0 as? QuerySelector)?.accumulation != nil } }
+
     /// Every stateful operator's state, as a versioned binary blob.
     public func snapshot() -> [UInt8] {
         var w = StateWriter()

@@ -174,6 +174,14 @@ struct QueryPlanner {
         } else {
             selector.chunkShape = .eachRow
         }
+        // A batch window whose selector keeps only each group's aggregates and last row hands the
+        // selector its rows as they arrive instead of buffering them (`BatchAccumulation`).
+        if let window, batching, currentOn, !expiredOn, having == nil, !(slots.isEmpty && groupBy.isEmpty),
+           query.selector.groupBy.allSatisfy({ Self.readsOnlyTheRow($0, aggregates: false) }),
+           (query.selector.projection ?? []).allSatisfy({ Self.readsOnlyTheRow($0.expression, aggregates: true) }) {
+            let accumulation = BatchAccumulation(selector: selector, inputTypes: schema.attributes.map(\.type))
+            if window.accumulate(into: accumulation) { selector.accumulation = accumulation }
+        }
         planned.stateful.append(selector)
         tail.next = selector
         tail = selector
@@ -208,6 +216,24 @@ struct QueryPlanner {
         let token = junction.subscribe { batch in head.process(batch) }
         planned.subscription = (junction, token)
         return planned
+    }
+
+    /// Whether `e` reads nothing but its row's attributes and constants (and, with `aggregates`,
+    /// aggregates of such), so that it gives the same value whenever it is evaluated.
+    static func readsOnlyTheRow(_ e: Expression, aggregates: Bool) -> Bool {
+        switch e.kind {
+        case .constant, .variable:
+            return true
+        case .negate(let a), .not(let a), .isNull(let a):
+            return readsOnlyTheRow(a, aggregates: aggregates)
+        case .arithmetic(_, let a, let b), .comparison(_, let a, let b), .and(let a, let b), .or(let a, let b):
+            return readsOnlyTheRow(a, aggregates: aggregates) && readsOnlyTheRow(b, aggregates: aggregates)
+        case .function(let call):
+            return aggregates && AggregatorKind(name: call.name.name, namespace: call.namespace?.name) != nil
+                && call.arguments.allSatisfy { readsOnlyTheRow($0, aggregates: false) }
+        default:
+            return false
+        }
     }
 
     static func constantCount(_ e: Expression?, what: String) throws(Diagnostic) -> Int? {

@@ -24,6 +24,29 @@ class Aggregator: Snapshottable {
         fatalError("abstract")
     }
 
+    /// Adds current rows without recording each row's result (a batch window's rows folded in as
+    /// they arrive); `results(ofGroups:)` reads the outcome.
+    func fold(groups: [Int32], argument: Column?) {
+        var scratch = Column(type: resultType, capacity: groups.count)
+        process(kinds: [EventKind](repeating: .current, count: groups.count), groups: groups, argument: argument, into: &scratch)
+    }
+
+    /// Each group's result now: what `process` records for a row of that group.
+    func results(ofGroups groups: [Int32]) -> Column {
+        fatalError("abstract")
+    }
+
+    /// Clears every group, as a reset row does.
+    final func reset(argumentType: AttributeType?) {
+        var scratch = Column(type: resultType)
+        let argument = argumentType.map { type -> Column in
+            var c = Column(type: type)
+            c.appendNull()
+            return c
+        }
+        process(kinds: [.reset], groups: [0], argument: argument, into: &scratch)
+    }
+
     func snapshot(into w: inout StateWriter) {}
     func restore(from r: inout StateReader) throws {}
 }
@@ -79,6 +102,20 @@ final class CountAggregator: Aggregator {
             out[row] = counts[g]
         }
         result = Column(longs: out, type: .long)
+    }
+
+    override func fold(groups: [Int32], argument: Column?) {
+        var counts = self.counts
+        self.counts = []
+        defer { self.counts = counts }
+        counts.ensure(AggregateChunk.groupCount(groups) - 1, 0)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for g in groups { counts[Int(g)] += 1 }
+        }
+    }
+
+    override func results(ofGroups groups: [Int32]) -> Column {
+        Column(longs: groups.map { Int($0) < counts.count ? counts[Int($0)] : 0 })
     }
 
     override func snapshot(into w: inout StateWriter) { w.write(counts) }
@@ -157,6 +194,59 @@ final class SumAggregator: Aggregator {
             : Column(doubles: outDoubles, nulls: nulls, type: resultType)
     }
 
+    override func fold(groups: [Int32], argument: Column?) {
+        guard let arg = argument, !arg.hasNulls else {
+            super.fold(groups: groups, argument: argument)
+            return
+        }
+        var counts = self.counts, longSums = self.longSums, doubleSums = self.doubleSums
+        self.counts = []
+        self.longSums = []
+        self.doubleSums = []
+        defer {
+            self.counts = counts
+            self.longSums = longSums
+            self.doubleSums = doubleSums
+        }
+        let groupCount = AggregateChunk.groupCount(groups)
+        counts.ensure(groupCount - 1, 0)
+        if integral { longSums.ensure(groupCount - 1, 0) } else { doubleSums.ensure(groupCount - 1, 0) }
+        counts.withUnsafeMutableBufferPointer { counts in
+            for g in groups { counts[Int(g)] += 1 }
+        }
+        if integral {
+            longSums.withUnsafeMutableBufferPointer { sums in
+                for (row, g) in groups.enumerated() { sums[Int(g)] &+= arg.longs[row] }
+            }
+        } else if arg.type.isIntegral {
+            doubleSums.withUnsafeMutableBufferPointer { sums in
+                for (row, g) in groups.enumerated() { sums[Int(g)] += Double(arg.longs[row]) }
+            }
+        } else {
+            doubleSums.withUnsafeMutableBufferPointer { sums in
+                for (row, g) in groups.enumerated() { sums[Int(g)] += arg.doubles[row] }
+            }
+        }
+    }
+
+    override func results(ofGroups groups: [Int32]) -> Column {
+        var result = Column(type: resultType, capacity: groups.count)
+        for group in groups {
+            let g = Int(group)
+            let n = g < counts.count ? counts[g] : 0
+            if n == 0 {
+                result.appendNull()
+            } else if average {
+                result.appendDouble(doubleSums[g] / Double(n))
+            } else if integral {
+                result.appendLong(longSums[g])
+            } else {
+                result.appendDouble(doubleSums[g])
+            }
+        }
+        return result
+    }
+
     override func snapshot(into w: inout StateWriter) {
         w.write(longSums)
         w.write(doubleSums)
@@ -220,6 +310,15 @@ final class StdDevAggregator: Aggregator {
         }
     }
 
+    override func results(ofGroups groups: [Int32]) -> Column {
+        var result = Column(type: .double, capacity: groups.count)
+        for group in groups {
+            let g = Int(group)
+            if g >= counts.count || counts[g] == 0 { result.appendNull() } else { result.appendDouble((max(0, m2s[g]) / Double(counts[g])).squareRoot()) }
+        }
+        return result
+    }
+
     override func snapshot(into w: inout StateWriter) {
         w.write(counts)
         w.write(means)
@@ -268,6 +367,14 @@ final class LogicalAggregator: Aggregator {
         }
     }
 
+    override func results(ofGroups groups: [Int32]) -> Column {
+        Column(bools: groups.map { group in
+            let g = Int(group)
+            let t = g < trues.count ? trues[g] : 0, f = g < falses.count ? falses[g] : 0
+            return isAnd ? (t > 0 && f == 0) : t > 0
+        })
+    }
+
     override func snapshot(into w: inout StateWriter) {
         w.write(trues)
         w.write(falses)
@@ -304,6 +411,10 @@ final class DistinctCountAggregator: Aggregator {
             }
             result.appendLong(Int64(seen[g].count))
         }
+    }
+
+    override func results(ofGroups groups: [Int32]) -> Column {
+        Column(longs: groups.map { Int($0) < seen.count ? Int64(seen[Int($0)].count) : 0 })
     }
 
     override func snapshot(into w: inout StateWriter) {

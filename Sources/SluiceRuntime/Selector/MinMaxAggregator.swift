@@ -80,6 +80,23 @@ final class MinMaxAggregator: Aggregator {
         }
     }
 
+    override func results(ofGroups groups: [Int32]) -> Column {
+        var result = Column(type: resultType, capacity: groups.count)
+        for group in groups {
+            let g = Int(group)
+            if integral {
+                let v = forever ? (g < runningLongs.count ? runningLongs[g] : nil)
+                    : (g < sortedLongs.count ? (wantMax ? sortedLongs[g].last : sortedLongs[g].first) : nil)
+                if let v { result.appendLong(v) } else { result.appendNull() }
+            } else {
+                let v = forever ? (g < runningDoubles.count ? runningDoubles[g] : nil)
+                    : (g < sortedDoubles.count ? (wantMax ? sortedDoubles[g].last : sortedDoubles[g].first) : nil)
+                if let v { result.appendDouble(v) } else { result.appendNull() }
+            }
+        }
+        return result
+    }
+
     private static func lowerBound<T: Comparable>(_ a: [T], _ v: T) -> Int {
         var lo = 0, hi = a.count
         while lo < hi {

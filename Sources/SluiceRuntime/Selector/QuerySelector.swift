@@ -28,8 +28,10 @@ final class QuerySelector: Processor, Snapshottable {
     /// The projection is a plain pick of input columns with no aggregation: no copy is needed.
     private let pickedColumns: [Int]?
     private var groupSlots: [Int32] = []
+    /// Set when a batch window hands this selector its rows as they arrive (`BatchAccumulator`).
+    var accumulation: BatchAccumulation?
     /// The group id of each row of the chunk being emitted, for group-aware rate limiters.
-    private(set) var emittedGroupIDs: [Int32] = []
+    var emittedGroupIDs: [Int32] = []
 
     init(context: ExecutionContext, aggregates: [AggregateSlot], groupBy: [CompiledExpression],
          projection: [CompiledExpression], having: CompiledExpression?, orderBy: RowOrdering?,
@@ -208,7 +210,7 @@ final class QuerySelector: Processor, Snapshottable {
 
     /// `order by`, `offset` and `limit` apply to each output chunk, as Siddhi applies them:
     /// sorting is stable within each run of same-kind events, and `limit` caps current events only.
-    private func finish(_ out: inout EventBatch) {
+    func finish(_ out: inout EventBatch) {
         if orderBy != nil || offset != nil || limit != nil {
             var order = Array(0..<out.count)
             if let orderBy, out.count > 1 {
@@ -246,10 +248,12 @@ final class QuerySelector: Processor, Snapshottable {
     func snapshot(into w: inout StateWriter) {
         groups.snapshot(into: &w)
         for slot in aggregates { slot.aggregator.snapshot(into: &w) }
+        accumulation?.snapshot(into: &w)
     }
 
     func restore(from r: inout StateReader) throws {
         try groups.restore(from: &r)
         for slot in aggregates { try slot.aggregator.restore(from: &r) }
+        try accumulation?.restore(from: &r)
     }
 }

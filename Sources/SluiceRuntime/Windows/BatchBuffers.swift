@@ -1,20 +1,51 @@
 import SluiceCore
 
+/// Takes a batch window's rows as they arrive, and its flushes, in place of the window's buffer:
+/// a selector that needs only each group's aggregates and last row folds the rows in at once
+/// instead of copying them into the window and out again (see `QuerySelector`).
+protocol BatchAccumulator: AnyObject {
+    /// Folds in current rows of the batch being filled.
+    func accumulate(_ chunk: EventBatch, rows: Range<Int>)
+    /// Emits what the batch's rows produce, as a flush of the buffered rows would, and starts a new batch.
+    func flushAccumulated(at time: Int64)
+    /// Rows folded in since the last flush.
+    var accumulatedCount: Int { get }
+}
+
 /// The two halves of a batch window: the batch being filled and, when expired events are wanted,
-/// the batch emitted last time (it expires when the next one is emitted).
+/// the batch emitted last time (it expires when the next one is emitted). With an accumulator,
+/// the batch being filled lives downstream instead.
 struct BatchBuffers {
     var current: EventQueue
     var previous: EventQueue
+    /// Set once at deploy time, and only when nobody downstream wants expired events.
+    var accumulator: BatchAccumulator?
 
     init(types: [AttributeType]) {
         current = EventQueue(types: types)
         previous = EventQueue(types: types)
     }
 
-    var isEmpty: Bool { current.isEmpty && previous.isEmpty }
+    var isEmpty: Bool { currentCount == 0 && previous.isEmpty }
+
+    /// Rows in the batch being filled.
+    var currentCount: Int { accumulator?.accumulatedCount ?? current.count }
+
+    mutating func append(from chunk: EventBatch, rows: Range<Int>) {
+        if let accumulator {
+            accumulator.accumulate(chunk, rows: rows)
+        } else {
+            current.append(from: chunk, rows: rows)
+        }
+    }
 
     /// Siddhi's flush: the previous batch as expired events, then a reset, then the new batch.
+    /// With an accumulator, the accumulator emits and `out` stays empty.
     mutating func flush(at time: Int64, expectsExpired: Bool, into out: inout EventBatch) {
+        if let accumulator {
+            accumulator.flushAccumulated(at: time)
+            return
+        }
         if expectsExpired && !previous.isEmpty {
             previous.copyAll(into: &out, kind: .expired, timestamp: time)
         }
@@ -60,15 +91,20 @@ final class LengthBatchWindow: WindowProcessor {
     private func add(_ chunk: EventBatch, rows: Range<Int>) {
         var start = rows.lowerBound
         while start < rows.upperBound {
-            let end = min(rows.upperBound, start + length - buffers.current.count)
-            buffers.current.append(from: chunk, rows: start..<end)
+            let end = min(rows.upperBound, start + length - buffers.currentCount)
+            buffers.append(from: chunk, rows: start..<end)
             start = end
-            if buffers.current.count == length {
+            if buffers.currentCount == length {
                 var out = newBatch(capacity: length * 2 + 1)
                 buffers.flush(at: chunk.timestamps[end - 1], expectsExpired: expectsExpired, into: &out)
                 emit(out)
             }
         }
+    }
+
+    override func accumulate(into accumulator: BatchAccumulator) -> Bool {
+        buffers.accumulator = accumulator
+        return true
     }
 
     override func snapshot(into w: inout StateWriter) { buffers.snapshot(into: &w) }

@@ -37,15 +37,32 @@ final class TimeBatchWindow: WindowProcessor {
     }
 
     override func process(_ chunk: EventBatch) {
-        for row in 0..<chunk.count where chunk.kinds[row] == .current {
+        // Rows join the batch in runs; a run ends where an event reaches the period's end.
+        var runStart: Int?
+        for row in 0..<chunk.count {
+            guard chunk.kinds[row] == .current else {
+                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
+                runStart = nil
+                continue
+            }
             let ts = chunk.timestamps[row]
             if nextEmit == nil {
                 nextEmit = startTime.map { boundary(after: ts, origin: $0) } ?? ts + duration
             }
-            flushDue(upTo: ts)
-            buffers.current.append(from: chunk, row: row)
+            if let due = nextEmit, due <= ts {
+                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
+                runStart = nil
+                flushDue(upTo: ts)
+            }
+            if runStart == nil { runStart = row }
         }
+        if let s = runStart { buffers.append(from: chunk, rows: s..<chunk.count) }
         rearm()
+    }
+
+    override func accumulate(into accumulator: BatchAccumulator) -> Bool {
+        buffers.accumulator = accumulator
+        return true
     }
 
     override func timerFired(at time: Int64) {
@@ -96,38 +113,48 @@ final class ExternalTimeBatchWindow: WindowProcessor {
     override func process(_ chunk: EventBatch) {
         let times = chunk.columns[timeColumn].longs
         var out = newBatch()
+        // Read once per chunk (and after each emission, which may re-enter): the class-held end
+        // time would pay an exclusivity check per row. Written through whenever it changes.
+        var end = endTime
         // Rows join the batch in runs; a run ends where an event reaches the batch's end.
         var runStart: Int?
         for row in 0..<chunk.count {
             guard chunk.kinds[row] == .current else {
-                if let s = runStart { buffers.current.append(from: chunk, rows: s..<row) }
+                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
                 runStart = nil
                 continue
             }
             let t = times[row]
-            if endTime == nil {
+            if end == nil {
                 let origin = startTime ?? t
-                endTime = origin + max(0, (t - origin) / duration + 1) * duration
+                end = origin + max(0, (t - origin) / duration + 1) * duration
+                endTime = end
             }
-            if let end = endTime, t >= end {
-                if let s = runStart { buffers.current.append(from: chunk, rows: s..<row) }
+            if let due = end, t >= due {
+                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
                 runStart = nil
-                buffers.flush(at: end, expectsExpired: expectsExpired, into: &out)
+                endTime = due + ((t - due) / duration + 1) * duration
+                buffers.flush(at: due, expectsExpired: expectsExpired, into: &out)
                 emit(out)
                 out.removeAll()
-                endTime = end + ((t - end) / duration + 1) * duration
+                end = endTime
             }
             if runStart == nil { runStart = row }
         }
-        if let s = runStart { buffers.current.append(from: chunk, rows: s..<chunk.count) }
+        if let s = runStart { buffers.append(from: chunk, rows: s..<chunk.count) }
         if let timeout {
             timeoutAt = context.now + timeout
             arm(at: context.now + timeout)
         }
     }
 
+    override func accumulate(into accumulator: BatchAccumulator) -> Bool {
+        buffers.accumulator = accumulator
+        return true
+    }
+
     override func timerFired(at time: Int64) {
-        guard let at = timeoutAt, at <= time, !buffers.current.isEmpty, let end = endTime else { return }
+        guard let at = timeoutAt, at <= time, buffers.currentCount > 0, let end = endTime else { return }
         timeoutAt = nil
         var out = newBatch()
         buffers.flush(at: end, expectsExpired: expectsExpired, into: &out)

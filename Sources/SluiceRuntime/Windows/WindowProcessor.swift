@@ -34,6 +34,10 @@ class WindowProcessor: Processor, Snapshottable, TimeDriven {
 
     func timerFired(at time: Int64) {}
 
+    /// Hands the rows of each batch to `accumulator` instead of buffering them, when this window
+    /// is a batch window that can (it is asked only when nothing downstream wants expired events).
+    func accumulate(into accumulator: BatchAccumulator) -> Bool { false }
+
     func newBatch(capacity: Int = 0) -> EventBatch { EventBatch(types: types, capacity: capacity) }
 
     func snapshot(into w: inout StateWriter) {}

@@ -1,3 +1,4 @@
+import SluiceClient
 import SluiceCore
 import SluiceRuntime
 
@@ -11,14 +12,8 @@ public enum Shape {
     public static let span = Int64(eventsPerIteration)
 }
 
-/// `String(format: "tenant%02d", k)` without Foundation. "tenantNN" is 8 bytes: a small
-/// (inline, allocation-free) Swift string.
-public func tenantName(_ k: Int) -> String {
-    k < 10 ? "tenant0\(k)" : "tenant\(k)"
-}
-
-public func tenant(ofEvent i: Int) -> Int { (i &* 7919) % 50 }
-public func responseTime(ofEvent i: Int) -> Int64 { Int64((i &* 2_654_435_761) % 1_000) }
+public func tenant(ofEvent i: Int) -> Int { ResponseTimeGenerator.tenant(ofEvent: i) }
+public func responseTime(ofEvent i: Int) -> Int64 { ResponseTimeGenerator.responseTime(ofEvent: i) }
 
 /// One of the measured queries.
 public enum Workload: String, CaseIterable, Sendable {
@@ -68,13 +63,11 @@ public func makeBatches(for workload: Workload) -> [EventBatch] {
     (0..<Shape.batchesPerIteration).map { b in
         let first = b * Shape.batchSize
         let range = first..<(first + Shape.batchSize)
+        guard workload == .groupBy1000 else { return ResponseTimeGenerator.batch(range) }
         let timestamps = range.map { Shape.baseTimestamp + Int64($0) }
-        let rts = Column(longs: range.map(responseTime(ofEvent:)))
-        let ts = Column(longs: timestamps)
-        let head: Column = workload == .groupBy1000
-            ? Column(longs: range.map { Int64($0 % 1_000) })
-            : Column(strings: range.map { tenantName(tenant(ofEvent: $0)) })
-        return EventBatch(timestamps: timestamps, columns: [head, ts, rts])
+        return EventBatch(timestamps: timestamps, columns: [
+            Column(longs: range.map { Int64($0 % 1_000) }), Column(longs: timestamps), Column(longs: range.map(responseTime(ofEvent:))),
+        ])
     }
 }
 
