@@ -6,7 +6,7 @@ SLUICE_BIN := .build/release/sluice
 # server would add minutes to every CI run for no test benefit.
 SLUICE_TEST_BIN := .build/debug/sluice
 
-.PHONY: deps build build-debug demo test unit conformance network bench chaos clean fuzz fuzz-replay
+.PHONY: deps build build-debug demo test unit conformance network bench bench-peers bench-micro chaos clean fuzz fuzz-replay
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift toolchain (swift) is required"; exit 1; }
@@ -72,7 +72,21 @@ chaos: deps build
 	python3 tools/ha_test.py --engine $(SLUICE_BIN) --scenario soak --count $(CHAOS_EVENTS) --rate $(CHAOS_RATE) \
 		--kills $(CHAOS_KILLS) --report perf/results/chaos-$$(date -u +%Y-%m-%d).md --append-to perf/RESULTS.md
 
-bench:
+# The performance harness (perf/harness/bench.py): the engine, one node, the three tiers with and
+# without replication, over JSON/HTTP, and failover under load, with the machine's limits measured
+# in the same run. Writes perf/results/<date>/report.md (plots included) and, for a full run, the
+# summary in perf/RESULTS.md. `make bench QUICK=1` runs every scenario small (a few minutes).
+BENCH_FLAGS = $(if $(QUICK),--quick)
+bench: build
+	python3 perf/harness/bench.py $(BENCH_FLAGS)
+
+# The peers' job (perf/peers/README.md) in Flink, Spark, bytewax and pathway (installed into
+# perf/peers/.venv on first use) against Sluice embedded and through one node.
+bench-peers: build
+	python3 perf/harness/bench.py --only-peers $(BENCH_FLAGS)
+
+# The engine and codec micro-benchmarks under ordo-one/benchmark (mallocs, percentiles).
+bench-micro: deps
 	cd perf && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
 clean:

@@ -108,6 +108,7 @@ class Group:
         self.relays = {"a": Relay(self.ports["b"]), "b": Relay(self.ports["a"])}  # a's link to b, b's link to a
         self.processes = {}
         self.heartbeat_ms = heartbeat_ms
+        self.faults = []  # (time, node, signal name), for the failover timeline
         for me, other in (("a", "b"), ("b", "a")):
             write(os.path.join(work, me + ".yaml"), "\n".join([
                 "node: { id: %s, listen: 127.0.0.1:%d, admin: 127.0.0.1:%d, dataDir: %s }"
@@ -159,6 +160,7 @@ class Group:
         return next((n for n in ("a", "b") if self.role(n) == "follower"), None)
 
     def kill(self, node, sig=signal.SIGKILL):
+        self.faults.append((time.time(), node, signal.Signals(sig).name))
         self.processes[node].send_signal(sig)
         if sig == signal.SIGKILL:
             self.processes[node].wait()
@@ -259,6 +261,16 @@ def check_run(t, name, ack_log, outputs, sent):
     return {"sent": sent, "acked": len(acked), "delivered": len(seen), "lost": lost, "duplicated": duplicated}
 
 
+def timeline(times, start, step=0.5):
+    """Deliveries per second in bins of `step` seconds from `start`: [{"t": the bin's middle, "eventsPerSecond": n}]."""
+    counts = collections.Counter()
+    for at, n in times:
+        if at >= start:
+            counts[int((at - start) // step)] += n
+    last = max(counts) if counts else -1
+    return [{"t": round((k + 0.5) * step, 3), "eventsPerSecond": int(counts[k] / step)} for k in range(last + 1)]
+
+
 def longest_gap(times, start, end):
     """The longest pause between deliveries within [start, end] (seconds)."""
     inside = [at for at, _ in times if start <= at <= end]
@@ -323,6 +335,7 @@ def scenario(engine, base, name, count, rate, t, fault, via_sink=False, witness_
         arrivals.start()
         watch.start()
         ack_log = os.path.join(work, "acks.log")
+        started = time.time()
         sender = subprocess.Popen([engine, "send", "--to", group.listen("a") + "," + group.listen("b"), "--stream", "Request",
                                    "--generate", "request", "--ids", "--ack-log", ack_log, "--count", str(count),
                                    "--rate", str(rate), "--batch", "100", "--in-flight", "32"],
@@ -349,6 +362,8 @@ def scenario(engine, base, name, count, rate, t, fault, via_sink=False, witness_
         t.check(not doubled, "%s: never two leaders in one term" % name, doubled)
         elections = len(watch.claims)
         figures["terms"] = elections
+        figures["timeline"] = timeline(arrivals.times, started)
+        figures["faults"] = [{"t": round(at - started, 3), "node": node, "signal": sig} for at, node, sig in group.faults]
         return figures, group, watch
     finally:
         watch.running = False
@@ -495,7 +510,7 @@ def main():
             t.check(False, "%s: ran to the end" % name, e)
             continue
         results[name] = figures
-        print("     %s" % json.dumps(figures))
+        print("     %s" % json.dumps({k: v for k, v in figures.items() if k != "timeline"}))
         if name in ("kill-leader", "node-witness"):
             t.check(figures["failoverGapMs"] < 1000, "kill-leader: delivery paused less than 1 s", figures["failoverGapMs"])
         if name == "soak" and gaps:

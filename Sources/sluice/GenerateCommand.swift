@@ -11,26 +11,28 @@ struct Generate: ParsableCommand {
         discussion: "The same --seed, --count and --stream give the same events as `sluice send --generate request`."
     )
 
-    @Argument(help: "What to generate: 'request' (seed-style Request events).") var kind: String
+    @Argument(help: "What to generate: 'request' (seed-style Request events) or 'response-times' (the peers' job).") var kind: String
     @Option(help: "Events to print.") var count: Int = 100_000
     @Option(help: "The stream name written on each line.") var stream: String = "Request"
     @Option(help: "Seed, as for `sluice send --seed`.") var seed: UInt64 = RequestGenerator.defaultSeed
     @Flag(help: "Add a last attribute 'requestId long' numbering the events 1, 2, …, as `sluice send --ids` does.") var ids = false
 
     func validate() throws {
-        guard kind == "request" else { throw ValidationError("generate knows only 'request'") }
+        guard GeneratedKind(rawValue: kind) != nil else { throw ValidationError(GeneratedKind.unknown) }
         guard count >= 0 else { throw ValidationError("--count must not be negative") }
     }
 
     func run() throws {
-        var generator = RequestGenerator(seed: seed)
+        var request = RequestGenerator(seed: seed)
+        var responseTimes = ResponseTimeGenerator()
         var out = OutputBuffer()
         var made = 0
         var text = ""
         while made < count {
             // The same batch cuts as `send` is not needed: the generator's sequence does not depend on them.
-            var batch = generator.batch(min(1024, count - made))
-            if ids {
+            let n = min(1024, count - made)
+            var batch = kind == GeneratedKind.request.rawValue ? request.batch(n) : responseTimes.batch(n)
+            if ids, kind == GeneratedKind.request.rawValue {
                 var column = Column(type: .long)
                 for id in made + 1...made + batch.count { column.appendLong(Int64(id)) }
                 batch.columns.append(column)

@@ -21,7 +21,7 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Nodes, HOST:PORT[,HOST:PORT…]; batches go round-robin over them.") var to: String
     @Option(help: "The stream to send to.") var stream: String
     @Option(help: "Events as JSON lines: {\"stream\":\"S\",\"timestamp\":…,\"data\":[…]}.") var events: String?
-    @Option(help: "Generate events instead of reading them: 'request' (seed-style Request events, fixed seed).")
+    @Option(help: "Generate events instead of reading them: 'request' (seed-style Request events, fixed seed) or 'response-times' (the peers' job: tenant string, ts long, responseTime long; perf/peers/README.md).")
     var generate: String?
     @Option(help: "The stream's attributes for --events: 'name type, name type, …'.") var schema: String?
     @Option(help: "Events to send (default: all of --events; 100000 with --generate).") var count: Int?
@@ -38,13 +38,13 @@ struct Send: AsyncParsableCommand {
 
     func validate() throws {
         guard (events == nil) != (generate == nil) else { throw ValidationError("give exactly one of --events and --generate") }
-        if let generate, generate != "request" { throw ValidationError("--generate knows only 'request'") }
+        if let generate, GeneratedKind(rawValue: generate) == nil { throw ValidationError(GeneratedKind.unknown) }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard inFlight > 0 else { throw ValidationError("--in-flight must be positive") }
         if let count, count < 0 { throw ValidationError("--count must not be negative") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
         if producerID == 0 { throw ValidationError("--producer-id 0 is reserved") }
-        if ids, generate == nil { throw ValidationError("--ids numbers generated events: it needs --generate") }
+        if ids, generate != GeneratedKind.request.rawValue { throw ValidationError("--ids numbers generated Request events: it needs --generate request") }
         if ackLog != nil, !ids { throw ValidationError("--ack-log names batches by their requestIds: it needs --ids") }
     }
 
@@ -52,12 +52,7 @@ struct Send: AsyncParsableCommand {
         let endpoints: [Endpoint]
         do throws(ClientError) { endpoints = try Endpoint.list(to) } catch { fail(error.message) }
         let source: EventSource
-        do {
-            source = try events.map { try EventSource.file($0, stream: stream, schema: schema, limit: count, batch: batch) }
-                ?? .request(RequestGenerator(seed: seed), schema: RequestGenerator.schema(stream: stream, ids: ids), total: count ?? 100_000)
-        } catch let error as ClientError {
-            fail(error.message)
-        }
+        do throws(ClientError) { source = try makeSource() } catch { fail(error.message) }
         let producer: Producer
         do throws(ClientError) {
             producer = try Producer(endpoints: endpoints, streams: [source.schema], producerID: producerID ?? .random(in: 1...UInt64.max),
@@ -112,6 +107,17 @@ struct Send: AsyncParsableCommand {
     }
 }
 
+extension Send {
+    func makeSource() throws(ClientError) -> EventSource {
+        if let events { return try EventSource.file(events, stream: stream, schema: schema, limit: count, batch: batch) }
+        let total = count ?? 100_000
+        if generate == GeneratedKind.responseTimes.rawValue {
+            return .responseTimes(ResponseTimeGenerator(), schema: ResponseTimeGenerator.schema(stream: stream), total: total)
+        }
+        return .request(RequestGenerator(seed: seed), schema: RequestGenerator.schema(stream: stream, ids: ids), total: total)
+    }
+}
+
 /// `--ack-log`: the outcome of every batch, for a checker that counts lost and duplicated events.
 struct AckLog {
     private let handle: FileHandle
@@ -155,14 +161,23 @@ struct AckLog {
     }
 }
 
+/// What `sluice send --generate` and `sluice generate` make.
+enum GeneratedKind: String {
+    case request
+    case responseTimes = "response-times"
+
+    static let unknown = "the generators are 'request' and 'response-times'"
+}
+
 /// Where `sluice send` gets its events.
 enum EventSource {
     case file([EventBatch], schema: EventSchema)
     case request(RequestGenerator, schema: EventSchema, total: Int)
+    case responseTimes(ResponseTimeGenerator, schema: EventSchema, total: Int)
 
     var schema: EventSchema {
         switch self {
-        case .file(_, let schema), .request(_, let schema, _): schema
+        case .file(_, let schema), .request(_, let schema, _), .responseTimes(_, let schema, _): schema
         }
     }
 
@@ -236,6 +251,12 @@ enum EventSource {
                 }
                 made += n
                 source = .request(generator, schema: schema, total: total)
+                return b
+            case .responseTimes(var generator, let schema, let total):
+                guard made < total else { return nil }
+                let b = generator.batch(min(size, total - made))
+                made += b.count
+                source = .responseTimes(generator, schema: schema, total: total)
                 return b
             }
         }

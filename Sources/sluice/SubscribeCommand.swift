@@ -17,6 +17,8 @@ struct Subscribe: AsyncParsableCommand {
     @Option(help: "Stop after this many events.") var count: Int?
     @Option(help: "Stop after this many seconds.") var timeout: Double?
     @Flag(help: "Print only the final count.") var quiet = false
+    @Flag(help: "With --quiet: also print each attribute's sum (null for non-numeric ones), to check totals without printing every event.")
+    var sums = false
     @Flag(help: "Also print rows leaving windows (expired).") var includeExpired = false
     @Option(help: "Batches the node may send ahead.") var credit: Int = 64
     @Option(help: "Auth token the node expects.") var token: String?
@@ -25,6 +27,7 @@ struct Subscribe: AsyncParsableCommand {
         if let count, count < 0 { throw ValidationError("--count must not be negative") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
         guard credit > 0 else { throw ValidationError("--credit must be positive") }
+        if sums, !quiet { throw ValidationError("--sums goes with --quiet") }
     }
 
     func run() async throws {
@@ -44,11 +47,13 @@ struct Subscribe: AsyncParsableCommand {
 
         let out = FileHandle.standardOutput
         var received = 0
+        var totals = ColumnTotals()
         var failure: (any Error)?
         if count != 0 {
             do {
                 var text = ""
                 outer: while let batch = try await source.next() {
+                    if sums { totals.add(batch, rows: min(batch.count, count.map { $0 - received } ?? batch.count)) }
                     for row in 0..<batch.count {
                         if !quiet {
                             EventJSON.append(stream: stream, batch: batch, row: row, to: &text)
@@ -68,11 +73,34 @@ struct Subscribe: AsyncParsableCommand {
             }
         }
         await source.close()
-        if quiet { print("{\"received\":\(received)}") }
+        if quiet { print(sums ? "{\"received\":\(received),\"sums\":\(totals.json)}" : "{\"received\":\(received)}") }
         if let failure, !deadline.passed { fail("\(failure)") }
         if let count, received < count {
             fail("received \(received) of \(count) events\(deadline.passed ? " before the \(timeout!) s timeout" : "")")
         }
+    }
+}
+
+/// `--sums`: each numeric attribute's total over the rows received (integers exactly, wrapping as Java's long does).
+private struct ColumnTotals {
+    private var longs: [Int64?] = []
+    private var doubles: [Double?] = []
+
+    mutating func add(_ batch: EventBatch, rows: Int) {
+        if longs.isEmpty {
+            longs = batch.columns.map { $0.type.isIntegral ? 0 : nil }
+            doubles = batch.columns.map { $0.type == .double || $0.type == .float ? 0 : nil }
+        }
+        for (i, column) in batch.columns.enumerated() {
+            for row in 0..<rows where !column.isNull(row) {
+                if longs[i] != nil { longs[i]! &+= column.longs[row] }
+                if doubles[i] != nil { doubles[i]! += column.doubles[row] }
+            }
+        }
+    }
+
+    var json: String {
+        "[" + longs.indices.map { i in longs[i].map { "\($0)" } ?? doubles[i].map { "\($0)" } ?? "null" }.joined(separator: ",") + "]"
     }
 }
 

@@ -11,6 +11,21 @@ public struct ProducerSequences: Sendable {
         var order: [UInt64] = []
         var head = 0
         var forgottenUpTo: UInt64 = 0
+
+        mutating func record(_ sequence: UInt64, memory: Int) {
+            sequences.insert(sequence)
+            order.append(sequence)
+            if order.count - head > memory {
+                let oldest = order[head]
+                head += 1
+                sequences.remove(oldest)
+                forgottenUpTo = max(forgottenUpTo, oldest)
+                if head > memory {
+                    order.removeFirst(head)
+                    head = 0
+                }
+            }
+        }
     }
 
     public init(memory: Int = 4096) {
@@ -25,20 +40,8 @@ public struct ProducerSequences: Sendable {
     /// Records a batch as applied. Returns false when it already was (apply nothing, ack again).
     public mutating func apply(producer: UInt64, sequence: UInt64) -> Bool {
         if wasApplied(producer: producer, sequence: sequence) { return false }
-        var r = applied[producer] ?? Recent()
-        r.sequences.insert(sequence)
-        r.order.append(sequence)
-        if r.order.count - r.head > memory {
-            let oldest = r.order[r.head]
-            r.head += 1
-            r.sequences.remove(oldest)
-            r.forgottenUpTo = max(r.forgottenUpTo, oldest)
-            if r.head > memory {
-                r.order.removeFirst(r.head)
-                r.head = 0
-            }
-        }
-        applied[producer] = r
+        // In place: a copy out of the dictionary and back would copy the whole set per batch.
+        applied[producer, default: Recent()].record(sequence, memory: memory)
         return true
     }
 

@@ -7,7 +7,8 @@ import Workloads
 
 // Usage:
 //   ProfileRuntime check                      output counts of every workload (fresh runtimes)
-//   ProfileRuntime time [iterations]          events/s (min/p50/max) per workload, no harness
+//   ProfileRuntime time [iterations] [--json] events/s (min/p50/max) per workload, no harness; with
+//                                             --json one JSON line each, plus the plain-loop baseline
 //   ProfileRuntime <workload> [iterations] [warmup]
 //                                             run one workload: `warmup` iterations (default 2), then
 //                                             `iterations` (default 3) in measuredRounds(), so that
@@ -39,6 +40,8 @@ case "check":
     if failed { exit(1) }
 case "time":
     let n = iterations ?? 30
+    let json = args.contains("--json")
+    if json { print(baselineJSON(iterations: n)) }
     for w in Workload.allCases {
         let driver = try Driver(w)
         var rates: [Double] = []
@@ -57,6 +60,10 @@ case "time":
         let overall = Double(n * Shape.eventsPerIteration) / totalNs * 1e3
         rates.sort()
         func f(_ x: Double) -> String { String(Int((x * 100).rounded())).paddedMillions }
+        if json {
+            print("{\"workload\":\"\(w.rawValue)\",\"title\":\"\(w.title)\",\"p50EventsPerSecond\":\(Int(rates[rates.count / 2] * 1e6)),\"overallEventsPerSecond\":\(Int(overall * 1e6))}")
+            continue
+        }
         print("\(w.rawValue): M events/s min \(f(rates.first!)) p50 \(f(rates[rates.count / 2])) max \(f(rates.last!)), overall (all events / all time) \(f(overall))")
     }
 case "codec":
@@ -80,6 +87,28 @@ default:
     let measured = try measuredRounds(driver, iterations ?? 3)
     print("\(w.rawValue): \(measured) rows out in the measured rounds")
     print("\(w.rawValue): \(driver.counter.rows) rows out in total")
+}
+
+/// The plain loop of RuntimeBenchmarks' baseline: count `responseTime > 500` over the same columns.
+func baselineJSON(iterations: Int) -> String {
+    let columns = makeBatches(for: .filter).map { $0.columns[2].longs }
+    var best = 0.0
+    var total = 0
+    for _ in 0..<iterations {
+        let t0 = ContinuousClock.now
+        total &+= countAbove500(columns)
+        let d = ContinuousClock.now - t0
+        let ns = Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9
+        best = max(best, Double(Shape.eventsPerIteration) / ns * 1e9)
+    }
+    return "{\"workload\":\"baseline\",\"title\":\"plain Swift loop: count responseTime>500\",\"p50EventsPerSecond\":\(Int(best)),\"check\":\(total)}"
+}
+
+@inline(never)
+func countAbove500(_ columns: [[Int64]]) -> Int {
+    var n = 0
+    for c in columns { for v in c where v > 500 { n += 1 } }
+    return n
 }
 
 extension String {
