@@ -448,15 +448,19 @@ def goals(results):
 # --- main -----------------------------------------------------------------------------------------
 
 def update_results_md(summary):
+    """Puts the summary at the top of perf/RESULTS.md, in place of the last run's."""
     path = os.path.join(PERF, "RESULTS.md")
     text = open(path).read()
     begin, end = "<!-- bench:latest -->", "<!-- /bench:latest -->"
-    block = "%s\n%s\n%s" % (begin, summary.strip(), end)
+    summary = summary.strip()
+    if summary.startswith("### "):
+        summary = summary[1:]  # a section of its own under the page title
+    block = "%s\n%s\n%s" % (begin, summary, end)
     if begin in text and end in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
-        first_heading = text.index("\n## ") if "\n## " in text else len(text)
-        text = text[:first_heading] + "\n\n## Latest `make bench` run\n\n" + block + "\n" + text[first_heading:]
+        first_heading = text.index("\n## ") + 1 if "\n## " in text else len(text)
+        text = text[:first_heading] + block + "\n\n" + text[first_heading:]
     open(path, "w").write(text)
 
 

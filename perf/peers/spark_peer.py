@@ -28,6 +28,13 @@ import common as c
 ROWS_PER_FILE = 250_000
 
 
+
+def timed_query(writer, checkpoint):
+    """Runs a streaming query over all available input to its end; returns its seconds."""
+    sw = c.Stopwatch()
+    writer.option("checkpointLocation", checkpoint).trigger(availableNow=True).start().awaitTermination()
+    return sw.seconds()
+
 def parquet_dir(n):
     return os.path.join(c.DATA_DIR, "parquet-%d-per%d" % (n, ROWS_PER_FILE))
 
@@ -124,12 +131,7 @@ def main():
                 for r in df.collect():
                     latest[(r["start"], r["tenant"])] = (r["cnt"], r["avg_rt"])
 
-            query = agg.writeStream.outputMode("update").foreachBatch(sink) \
-                .option("checkpointLocation", ckpt).trigger(availableNow=True)
-            sw = c.Stopwatch()
-            q = query.start()
-            q.awaitTermination()
-            seconds = sw.seconds()
+            seconds = timed_query(agg.writeStream.outputMode("update").foreachBatch(sink), ckpt)
             result = c.canonical_window([(w, t, n, avg) for (w, t), (n, avg) in latest.items()])
             note = ("Structured Streaming over Parquet (files of 250k rows), watermark 0 s, "
                     "window(et, 1000 s) x tenant count/avg, update mode into foreachBatch keeping the "
@@ -148,12 +150,7 @@ def main():
                 totals[2] = max(totals[2], r[2] or 0)
                 totals[3] += r[3] or 0
 
-            query = filtered.writeStream.outputMode("append").foreachBatch(sink) \
-                .option("checkpointLocation", ckpt).trigger(availableNow=True)
-            sw = c.Stopwatch()
-            q = query.start()
-            q.awaitTermination()
-            seconds = sw.seconds()
+            seconds = timed_query(filtered.writeStream.outputMode("append").foreachBatch(sink), ckpt)
             result = c.canonical_filter(totals[0], totals[1])
             note = ("Structured Streaming over Parquet (files of 250k rows): where responseTime > 500, "
                     "select tenant, ts, responseTime; foreachBatch aggregates all three columns "

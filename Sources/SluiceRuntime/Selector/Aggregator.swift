@@ -61,6 +61,15 @@ enum AggregateChunk {
         return Int(m) + 1
     }
 
+    /// Adds one to each row's group count (rows all current).
+    @inline(__always)
+    static func countRows(_ groups: [Int32], into counts: inout [Int64]) {
+        counts.ensure(groupCount(groups) - 1, 0)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for g in groups { counts[Int(g)] += 1 }
+        }
+    }
+
     /// Marks one row null in a lazily created bitmap.
     @inline(__always)
     static func setNull(_ nulls: inout [Bool], _ row: Int, count: Int) {
@@ -107,11 +116,8 @@ final class CountAggregator: Aggregator {
     override func fold(groups: [Int32], argument: Column?) {
         var counts = self.counts
         self.counts = []
-        defer { self.counts = counts }
-        counts.ensure(AggregateChunk.groupCount(groups) - 1, 0)
-        counts.withUnsafeMutableBufferPointer { counts in
-            for g in groups { counts[Int(g)] += 1 }
-        }
+        AggregateChunk.countRows(groups, into: &counts)
+        self.counts = counts
     }
 
     override func results(ofGroups groups: [Int32]) -> Column {
@@ -137,61 +143,67 @@ final class SumAggregator: Aggregator {
         super.init(resultType: average ? .double : (inputType.isIntegral ? .long : .double))
     }
 
-    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
-        guard let arg = argument else { return }
-        let argIntegral = arg.type.isIntegral
+    /// Runs `body` on local copies of the state: class-held arrays pay an exclusivity check on every access.
+    @inline(__always)
+    private func withState(_ body: (inout [Int64], inout [Int64], inout [Double]) -> Void) {
         var counts = self.counts, longSums = self.longSums, doubleSums = self.doubleSums
         self.counts = []
         self.longSums = []
         self.doubleSums = []
-        defer {
-            self.counts = counts
-            self.longSums = longSums
-            self.doubleSums = doubleSums
-        }
-        let n = kinds.count
-        let groupCount = AggregateChunk.groupCount(groups)
-        counts.ensure(groupCount - 1, 0)
-        if integral { longSums.ensure(groupCount - 1, 0) } else { doubleSums.ensure(groupCount - 1, 0) }
-        var outLongs = integral ? [Int64](repeating: 0, count: n) : []
-        var outDoubles = integral ? [] : [Double](repeating: 0, count: n)
-        var nulls: [Bool] = []
-        for row in 0..<n {
-            let g = Int(groups[row])
-            let kind = kinds[row]
-            if kind == .reset {
-                for i in counts.indices { counts[i] = 0 }
-                for i in longSums.indices { longSums[i] = 0 }
-                for i in doubleSums.indices { doubleSums[i] = 0 }
-                AggregateChunk.setNull(&nulls, row, count: n)
-                continue
-            }
-            if !arg.isNull(row) {
-                let sign: Int64 = kind == .current ? 1 : -1
-                counts[g] += sign
-                if integral {
-                    longSums[g] &+= sign &* arg.longs[row]
-                } else {
-                    let v = argIntegral ? Double(arg.longs[row]) : arg.doubles[row]
-                    doubleSums[g] += sign == 1 ? v : -v
+        body(&counts, &longSums, &doubleSums)
+        self.counts = counts
+        self.longSums = longSums
+        self.doubleSums = doubleSums
+    }
+
+    override func process(kinds: [EventKind], groups: [Int32], argument: Column?, into result: inout Column) {
+        guard let arg = argument else { return }
+        let argIntegral = arg.type.isIntegral
+        withState { counts, longSums, doubleSums in
+            let n = kinds.count
+            let groupCount = AggregateChunk.groupCount(groups)
+            counts.ensure(groupCount - 1, 0)
+            if integral { longSums.ensure(groupCount - 1, 0) } else { doubleSums.ensure(groupCount - 1, 0) }
+            var outLongs = integral ? [Int64](repeating: 0, count: n) : []
+            var outDoubles = integral ? [] : [Double](repeating: 0, count: n)
+            var nulls: [Bool] = []
+            for row in 0..<n {
+                let g = Int(groups[row])
+                let kind = kinds[row]
+                if kind == .reset {
+                    for i in counts.indices { counts[i] = 0 }
+                    for i in longSums.indices { longSums[i] = 0 }
+                    for i in doubleSums.indices { doubleSums[i] = 0 }
+                    AggregateChunk.setNull(&nulls, row, count: n)
+                    continue
+                }
+                if !arg.isNull(row) {
+                    let sign: Int64 = kind == .current ? 1 : -1
+                    counts[g] += sign
+                    if integral {
+                        longSums[g] &+= sign &* arg.longs[row]
+                    } else {
+                        let v = argIntegral ? Double(arg.longs[row]) : arg.doubles[row]
+                        doubleSums[g] += sign == 1 ? v : -v
+                    }
+                    if counts[g] == 0 {
+                        // Drop rounding residue once the window is empty.
+                        if integral { longSums[g] = 0 } else { doubleSums[g] = 0 }
+                    }
                 }
                 if counts[g] == 0 {
-                    // Drop rounding residue once the window is empty.
-                    if integral { longSums[g] = 0 } else { doubleSums[g] = 0 }
+                    AggregateChunk.setNull(&nulls, row, count: n)
+                } else if average {
+                    outDoubles[row] = doubleSums[g] / Double(counts[g])
+                } else if integral {
+                    outLongs[row] = longSums[g]
+                } else {
+                    outDoubles[row] = doubleSums[g]
                 }
             }
-            if counts[g] == 0 {
-                AggregateChunk.setNull(&nulls, row, count: n)
-            } else if average {
-                outDoubles[row] = doubleSums[g] / Double(counts[g])
-            } else if integral {
-                outLongs[row] = longSums[g]
-            } else {
-                outDoubles[row] = doubleSums[g]
-            }
+            result = integral ? Column(longs: outLongs, nulls: nulls, type: resultType)
+                : Column(doubles: outDoubles, nulls: nulls, type: resultType)
         }
-        result = integral ? Column(longs: outLongs, nulls: nulls, type: resultType)
-            : Column(doubles: outDoubles, nulls: nulls, type: resultType)
     }
 
     override func fold(groups: [Int32], argument: Column?) {
@@ -199,32 +211,22 @@ final class SumAggregator: Aggregator {
             super.fold(groups: groups, argument: argument)
             return
         }
-        var counts = self.counts, longSums = self.longSums, doubleSums = self.doubleSums
-        self.counts = []
-        self.longSums = []
-        self.doubleSums = []
-        defer {
-            self.counts = counts
-            self.longSums = longSums
-            self.doubleSums = doubleSums
-        }
-        let groupCount = AggregateChunk.groupCount(groups)
-        counts.ensure(groupCount - 1, 0)
-        if integral { longSums.ensure(groupCount - 1, 0) } else { doubleSums.ensure(groupCount - 1, 0) }
-        counts.withUnsafeMutableBufferPointer { counts in
-            for g in groups { counts[Int(g)] += 1 }
-        }
-        if integral {
-            longSums.withUnsafeMutableBufferPointer { sums in
-                for (row, g) in groups.enumerated() { sums[Int(g)] &+= arg.longs[row] }
-            }
-        } else if arg.type.isIntegral {
-            doubleSums.withUnsafeMutableBufferPointer { sums in
-                for (row, g) in groups.enumerated() { sums[Int(g)] += Double(arg.longs[row]) }
-            }
-        } else {
-            doubleSums.withUnsafeMutableBufferPointer { sums in
-                for (row, g) in groups.enumerated() { sums[Int(g)] += arg.doubles[row] }
+        withState { counts, longSums, doubleSums in
+            let groupCount = AggregateChunk.groupCount(groups)
+            if integral { longSums.ensure(groupCount - 1, 0) } else { doubleSums.ensure(groupCount - 1, 0) }
+            AggregateChunk.countRows(groups, into: &counts)
+            if integral {
+                longSums.withUnsafeMutableBufferPointer { sums in
+                    for (row, g) in groups.enumerated() { sums[Int(g)] &+= arg.longs[row] }
+                }
+            } else if arg.type.isIntegral {
+                doubleSums.withUnsafeMutableBufferPointer { sums in
+                    for (row, g) in groups.enumerated() { sums[Int(g)] += Double(arg.longs[row]) }
+                }
+            } else {
+                doubleSums.withUnsafeMutableBufferPointer { sums in
+                    for (row, g) in groups.enumerated() { sums[Int(g)] += arg.doubles[row] }
+                }
             }
         }
     }

@@ -68,6 +68,22 @@ struct BatchBuffers {
     }
 }
 
+/// A chunk's current rows, added to the batch being filled in runs: a run ends at a row that is not
+/// current, or where the batch must be flushed before the row joins.
+struct CurrentRun {
+    private var start: Int?
+
+    mutating func include(_ row: Int) {
+        if start == nil { start = row }
+    }
+
+    /// Adds the run so far (the rows before `row`) to the batch.
+    mutating func end(before row: Int, of chunk: EventBatch, into buffers: inout BatchBuffers) {
+        if let s = start { buffers.append(from: chunk, rows: s..<row) }
+        start = nil
+    }
+}
+
 /// `lengthBatch(n)`: emits every n events at once.
 final class LengthBatchWindow: WindowProcessor {
     let length: Int

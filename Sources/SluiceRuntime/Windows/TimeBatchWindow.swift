@@ -38,11 +38,10 @@ final class TimeBatchWindow: WindowProcessor {
 
     override func process(_ chunk: EventBatch) {
         // Rows join the batch in runs; a run ends where an event reaches the period's end.
-        var runStart: Int?
+        var run = CurrentRun()
         for row in 0..<chunk.count {
             guard chunk.kinds[row] == .current else {
-                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
-                runStart = nil
+                run.end(before: row, of: chunk, into: &buffers)
                 continue
             }
             let ts = chunk.timestamps[row]
@@ -50,13 +49,12 @@ final class TimeBatchWindow: WindowProcessor {
                 nextEmit = startTime.map { boundary(after: ts, origin: $0) } ?? ts + duration
             }
             if let due = nextEmit, due <= ts {
-                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
-                runStart = nil
+                run.end(before: row, of: chunk, into: &buffers)
                 flushDue(upTo: ts)
             }
-            if runStart == nil { runStart = row }
+            run.include(row)
         }
-        if let s = runStart { buffers.append(from: chunk, rows: s..<chunk.count) }
+        run.end(before: chunk.count, of: chunk, into: &buffers)
         rearm()
     }
 
@@ -117,11 +115,10 @@ final class ExternalTimeBatchWindow: WindowProcessor {
         // time would pay an exclusivity check per row. Written through whenever it changes.
         var end = endTime
         // Rows join the batch in runs; a run ends where an event reaches the batch's end.
-        var runStart: Int?
+        var run = CurrentRun()
         for row in 0..<chunk.count {
             guard chunk.kinds[row] == .current else {
-                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
-                runStart = nil
+                run.end(before: row, of: chunk, into: &buffers)
                 continue
             }
             let t = times[row]
@@ -131,17 +128,16 @@ final class ExternalTimeBatchWindow: WindowProcessor {
                 endTime = end
             }
             if let due = end, t >= due {
-                if let s = runStart { buffers.append(from: chunk, rows: s..<row) }
-                runStart = nil
+                run.end(before: row, of: chunk, into: &buffers)
                 endTime = due + ((t - due) / duration + 1) * duration
                 buffers.flush(at: due, expectsExpired: expectsExpired, into: &out)
                 emit(out)
                 out.removeAll()
                 end = endTime
             }
-            if runStart == nil { runStart = row }
+            run.include(row)
         }
-        if let s = runStart { buffers.append(from: chunk, rows: s..<chunk.count) }
+        run.end(before: chunk.count, of: chunk, into: &buffers)
         if let timeout {
             timeoutAt = context.now + timeout
             arm(at: context.now + timeout)
