@@ -15,8 +15,8 @@ Scenarios (fixed seeds and formulas, so runs compare):
 
     perf/harness/bench.py [--quick] [--peers | --only-peers] [--only engine,node,...] [--out DIR]
 
---quick runs each scenario small (a few minutes in all); the default sizes are for the figures
-that go into perf/RESULTS.md.
+--quick runs each scenario small (a few minutes in all) into perf/results/<date>-quick/, which git
+ignores; the default sizes are for the figures that go into perf/RESULTS.md.
 """
 import argparse
 import datetime
