@@ -25,7 +25,7 @@ public struct BatchEncoder: Sendable {
             try encodeColumn(column, index: index, of: batch.columns.count, events: n, into: &out)
         }
         try encodeKinds(batch.kinds, into: &out)
-        if !header.outputGroup.isEmpty || header.outputTerm != 0 || header.outputSequence != 0 {
+        if !header.outputGroup.isEmpty || header.outputTerm != 0 || header.outputSequence != 0 || header.outputPart != 0 {
             try encodeOutputIdentity(header, into: &out)
         }
     }
@@ -43,18 +43,9 @@ public struct BatchEncoder: Sendable {
                 w.varint(UInt64(size))
                 group.withUTF8 { w.bytes(UnsafeRawBufferPointer($0)) }
             }
-            if header.outputTerm != 0 {
-                w.tag(Field.outputTerm, .varint)
-                w.varint(header.outputTerm)
-            }
-            if header.outputSequence != 0 {
-                w.tag(Field.outputSequence, .varint)
-                w.varint(header.outputSequence)
-            }
-            if header.outputPart != 0 {
-                w.tag(Field.outputPart, .varint)
-                w.varint(header.outputPart)
-            }
+            w.varintField(Field.outputTerm, header.outputTerm)
+            w.varintField(Field.outputSequence, header.outputSequence)
+            w.varintField(Field.outputPart, header.outputPart)
             return w.cursor - raw.baseAddress!
         }
     }
@@ -73,18 +64,9 @@ public struct BatchEncoder: Sendable {
         let bound = 3 * 11 + 6 + 1 + 5 + deltasSize
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
             var w = ProtoWriter(raw.baseAddress!)
-            if header.streamID != 0 {
-                w.tag(Field.streamID, .varint)
-                w.varint(UInt64(header.streamID))
-            }
-            if header.producerID != 0 {
-                w.tag(Field.producerID, .varint)
-                w.varint(header.producerID)
-            }
-            if header.sequence != 0 {
-                w.tag(Field.sequence, .varint)
-                w.varint(header.sequence)
-            }
+            w.varintField(Field.streamID, UInt64(header.streamID))
+            w.varintField(Field.producerID, header.producerID)
+            w.varintField(Field.sequence, header.sequence)
             if n > 0 {
                 w.tag(Field.eventCount, .varint)
                 w.varint(UInt64(n))

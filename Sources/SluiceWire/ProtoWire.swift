@@ -41,6 +41,14 @@ struct ProtoWriter {
     @inline(__always)
     mutating func tag(_ field: Int, _ type: WireType) { byte(tagByte(field, type)) }
 
+    /// A varint field, left out when zero as proto3 leaves out defaults.
+    @inline(__always)
+    mutating func varintField(_ field: Int, _ value: UInt64) {
+        guard value != 0 else { return }
+        tag(field, .varint)
+        varint(value)
+    }
+
     @inline(__always)
     mutating func varint(_ value: UInt64) {
         var v = value

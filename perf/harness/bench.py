@@ -37,6 +37,8 @@ PERF = os.path.dirname(HERE)
 ROOT = os.path.dirname(PERF)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 from testkit import free_port, status, stop, write  # noqa: E402
+sys.path.insert(0, os.path.join(PERF, "peers"))
+import common as peers  # noqa: E402  (the job's formula and canonical results, shared with the peers)
 
 SLUICE = os.path.join(ROOT, ".build", "release", "sluice")
 PERF_BIN = os.path.join(PERF, ".build", "release")
@@ -61,11 +63,10 @@ PEER_APPS = {
                             "avg(responseTime) as avgRt group by tenant insert into Out;\n",
     "filter": PEER_STREAM + "from Request[responseTime > 500] select tenant, ts, responseTime insert into Out;\n",
 }
-WINDOW_MS = 1_000_000
+WINDOW_MS = peers.WINDOW_MS
 # `sluice send --batch` for the peers' job through a node: per-batch costs (a task hop in the SDK, a
 # wake-up of the engine thread, an acknowledgement) halve the rate at 1,024 on 2 shared cores.
 NODE_BATCH = 4096
-FIRST_TS = 1_700_000_000_000
 
 
 def log(message):
@@ -269,11 +270,6 @@ def scenario_failover(size, work):
 
 # --- peers --------------------------------------------------------------------------------------
 
-def canonical_window(rows):
-    """Rows (windowStart, tenant, count, avg) → the text perf/peers/reference.py hashes."""
-    return "\n".join(sorted("%d,%s,%d,%.6f" % r for r in rows))
-
-
 def sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -306,7 +302,7 @@ def peer_job_node(job, events, work, reference):
             for line in out.splitlines():
                 tenant, ts, n, avg = json.loads(line)["data"]
                 rows.append((ts - ts % WINDOW_MS, tenant, n, avg))
-            result = {"rows": len(rows), "sha256": sha(canonical_window(rows))}
+            result = peers.canonical_window(rows)
         else:
             summary = json_lines(out)[-1] if json_lines(out) else {"received": 0, "sums": [None, None, None]}
             result = {"rows": summary["received"], "sumResponseTime": summary["sums"][2]}
@@ -367,14 +363,14 @@ def reference_results(events):
     sums, counts = {}, {}
     filtered, total = 0, 0
     for i in range(events):
-        tenant, ts, rt = "tenant%02d" % ((i * 7919) % 50), FIRST_TS + i, (i * 2654435761) % 1000
-        key = (ts - ts % WINDOW_MS, tenant)
+        tenant, ts, rt = peers.event(i)
+        key = (peers.window_start(ts), tenant)
         counts[key] = counts.get(key, 0) + 1
         sums[key] = sums.get(key, 0) + rt
-        if rt > 500:
+        if rt > peers.FILTER_THRESHOLD:
             filtered, total = filtered + 1, total + rt
-    text = canonical_window([(k[0], k[1], counts[k], sums[k] / counts[k]) for k in counts])
-    return {"window": {"rows": len(counts), "sha256": sha(text)}, "filter": {"rows": filtered, "sumResponseTime": total}}
+    return {"window": peers.canonical_window((k[0], k[1], counts[k], sums[k] / counts[k]) for k in counts),
+            "filter": peers.canonical_filter(filtered, total)}
 
 
 def matches(job, result, reference):
