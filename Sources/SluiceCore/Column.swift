@@ -50,8 +50,34 @@ public struct Column: Sendable {
 
     /// A column of `count` copies of one value.
     public init(repeating value: Value, type: AttributeType, count: Int) {
-        self.init(type: type, capacity: count)
-        for _ in 0..<count { append(value) }
+        var one = Column(type: type, capacity: 1)
+        one.append(value)
+        self.type = type
+        self.count = count
+        switch type {
+        case .int, .long: longs = [Int64](repeating: one.longs[0], count: count)
+        case .float, .double: doubles = [Double](repeating: one.doubles[0], count: count)
+        case .bool: bools = [Bool](repeating: one.bools[0], count: count)
+        case .string:
+            strings.reserveCapacity(rows: count, bytes: one.strings.length(of: 0) * count)
+            for _ in 0..<count { strings.append(from: one.strings, row: 0) }
+        case .object: objects = [Value](repeating: one.objects[0], count: count)
+        }
+        if one.isNull(0) { nulls = [Bool](repeating: true, count: count) }
+    }
+
+    /// `count` rows of the type's zero value (0, false, empty string, null object), for an
+    /// attribute that no operator downstream reads: one fill instead of a copy per row.
+    public init(unread type: AttributeType, count: Int) {
+        self.type = type
+        switch type {
+        case .int, .long: longs = [Int64](repeating: 0, count: count)
+        case .float, .double: doubles = [Double](repeating: 0, count: count)
+        case .bool: bools = [Bool](repeating: false, count: count)
+        case .string: strings = StringLane(emptyRows: count)
+        case .object: objects = [Value](repeating: .null, count: count)
+        }
+        self.count = count
     }
 
     public var hasNulls: Bool { !nulls.isEmpty }
@@ -202,6 +228,26 @@ public struct Column: Sendable {
             nulls.append(contentsOf: repeatElement(false, count: rows.count))
         }
         count += rows.count
+    }
+
+    /// Copies the rows at `indices` of another column of the same type, in that order.
+    public mutating func append(from other: Column, at indices: [Int]) {
+        guard !indices.isEmpty else { return }
+        // Plain loops: appending a lazy map goes through the generic slow path.
+        switch type {
+        case .int, .long: for i in indices { longs.append(other.longs[i]) }
+        case .float, .double: for i in indices { doubles.append(other.doubles[i]) }
+        case .bool: for i in indices { bools.append(other.bools[i]) }
+        case .string: indices.withUnsafeBufferPointer { strings.append(rowsOf: other.strings, at: $0) }
+        case .object: for i in indices { objects.append(other.objects[i]) }
+        }
+        if other.hasNulls {
+            if nulls.isEmpty { nulls = Array(repeating: false, count: count) }
+            for i in indices { nulls.append(other.nulls[i]) }
+        } else if !nulls.isEmpty {
+            nulls.append(contentsOf: repeatElement(false, count: indices.count))
+        }
+        count += indices.count
     }
 
     /// Drops the first `n` rows.

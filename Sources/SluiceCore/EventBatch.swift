@@ -65,6 +65,13 @@ public struct EventBatch: Sendable {
         for i in columns.indices { columns[i].append(from: other.columns[i], rows: rows) }
     }
 
+    /// Copies the rows at `indices` of a batch with the same schema, in that order.
+    public mutating func append(from other: EventBatch, at indices: [Int]) {
+        timestamps.append(contentsOf: indices.lazy.map { other.timestamps[$0] })
+        kinds.append(contentsOf: indices.lazy.map { other.kinds[$0] })
+        for i in columns.indices { columns[i].append(from: other.columns[i], at: indices) }
+    }
+
     /// Copies a run of rows, giving them one kind and, optionally, one timestamp.
     public mutating func append(from other: EventBatch, rows: Range<Int>, kind: EventKind, timestamp: Int64? = nil) {
         if let timestamp {

@@ -16,6 +16,8 @@ import Testing
         "from S#window.lengthBatch(4) select sum(volume) as s, price {having} limit 1 insert into O;",
         "from S#window.lengthBatch(3) select symbol, count() as n group by symbol {having} output last every 2 events insert into O;",
         "from S#window.externalTimeBatch(ts, 2 sec) select symbol group by symbol {having} insert into O;",
+        "from S#window.externalTimeBatch(ts, 2 sec) select symbol, max(price) as mx, min(volume) as mn, sum(ifThenElse(volume > 25, 1, 0)) as big, ifThenElse(price > 50.0, symbol, 'low') as label group by symbol {having} insert into O;",
+        "from S#window.lengthBatch(6) select min(price) as mn, max(volume) as mx, maximum(price, 40.0) as capped, cast(volume, 'double') as v {having} insert into O;",
     ]
 
     @Test(arguments: queries.indices)

@@ -82,3 +82,24 @@ import Testing
         #expect(out == ["Mid [\"A\",2.0,1,1]", "Out [\"A\",4.0]"])
     }
 }
+
+@Suite struct IfThenElseTests {
+    /// Lane by lane when both branches have the result's type; a null condition takes the else branch.
+    @Test func eachLaneAndNulls() throws {
+        let app = """
+        define stream S (symbol string, price double, volume long, ok bool);
+        from S select ifThenElse(ok, volume, 0L) as v, ifThenElse(price > 10.0, price, -1.0) as p,
+               ifThenElse(ok, symbol, 'none') as s, ifThenElse(volume > 5, ok, false) as b,
+               ifThenElse(ok, volume, 7) as widened
+        insert into Out;
+        """
+        let out = try run(app, [event("S", 1, "\"A\", 20.0, 9, true"), event("S", 2, "\"B\", null, 3, false"),
+                                event("S", 3, "null, 5.0, null, null"), event("S", 4, "\"D\", 11.0, 8, true")])
+        #expect(out == [
+            "Out [9,20.0,\"A\",true,9]",
+            "Out [0,-1.0,\"none\",false,7]",
+            "Out [0,-1.0,\"none\",false,7]",
+            "Out [8,11.0,\"D\",true,8]",
+        ])
+    }
+}

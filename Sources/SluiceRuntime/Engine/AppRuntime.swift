@@ -16,7 +16,7 @@ public final class AppRuntime {
     private var stateful: [Snapshottable] = []
     private var windows: [WindowProcessor] = []
     private var rateLimiters: [RateLimiter] = []
-    private var partitions: [PartitionRuntime] = []
+    private(set) var partitions: [PartitionRuntime] = []
     /// The input streams, as `define stream` declared them, in order.
     public private(set) var definedStreams: [StreamSchema] = []
 
@@ -161,6 +161,13 @@ public final class AppRuntime {
             }
         }
         let partitioned = Set(routers.keys)
+        var readAttributes: [String: [Bool]] = [:]
+        for stream in partitioned {
+            guard let schema = global.streams[stream]?.schema,
+                  let read = AttributeUsage.read(of: stream, attributes: schema.attributes.map(\.name), by: partition.queries),
+                  read.contains(false) else { continue }
+            readAttributes[stream] = read
+        }
         let global = self.global
         let context = self.context
         let makeInstance = { (key: Value) throws(Diagnostic) -> PartitionInstance in
@@ -181,7 +188,8 @@ public final class AppRuntime {
             purge = (interval, idle)
         }
         let runtime = PartitionRuntime(partition: partition, routers: routers, global: global.streams, context: context,
-                                       scheduler: scheduler, purge: purge, makeInstance: makeInstance)
+                                       scheduler: scheduler, purge: purge, template: probe, readAttributes: readAttributes,
+                                       makeInstance: makeInstance)
         partitions.append(runtime)
         stateful.append(runtime)
     }

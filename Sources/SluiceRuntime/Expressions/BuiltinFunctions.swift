@@ -44,6 +44,9 @@ enum BuiltinFunctions {
                 throw Diagnostic("'ifThenElse' needs a bool condition, found \(args[0].type)", at: call.arguments[0].range)
             }
             let type = try commonType(Array(args[1...]), call: call)
+            if args[1].type == type && args[2].type == type && type != .object {
+                return choose(type, condition: args[0], then: args[1], else: args[2])
+            }
             return rowwise(type, args, foldable: args.allSatisfy(\.foldable)) { v in
                 if case .bool(true) = v[0] { return v[1] }
                 return v[2]
@@ -111,6 +114,29 @@ enum BuiltinFunctions {
             type = t
         }
         return type
+    }
+
+    /// `ifThenElse` over branches of the result's own type, lane by lane: a null or false
+    /// condition takes the else branch.
+    private static func choose(_ type: AttributeType, condition: CompiledExpression, then: CompiledExpression,
+                               else otherwise: CompiledExpression) -> CompiledExpression {
+        CompiledExpression(type: type, foldable: condition.foldable && then.foldable && otherwise.foldable) { input in
+            let c = condition.evaluate(input), a = then.evaluate(input), b = otherwise.evaluate(input)
+            let n = input.batch.count
+            if !c.hasNulls && !a.hasNulls && !b.hasNulls {
+                @inline(__always)
+                func pick<T>(_ x: [T], _ y: [T]) -> [T] { (0..<n).map { c.bools[$0] ? x[$0] : y[$0] } }
+                switch type {
+                case .int, .long: return Column(longs: pick(a.longs, b.longs), type: type)
+                case .float, .double: return Column(doubles: pick(a.doubles, b.doubles), type: type)
+                case .bool: return Column(bools: pick(a.bools, b.bools))
+                case .string, .object: break
+                }
+            }
+            var out = Column(type: type, capacity: n)
+            for i in 0..<n { out.append(from: !c.isNull(i) && c.bools[i] ? a : b, row: i) }
+            return out
+        }
     }
 
     private static func rowwise(_ type: AttributeType, _ args: [CompiledExpression], foldable: Bool,

@@ -52,11 +52,26 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
     private let idlePeriod: Int64?
     private var nextPurge: Int64?
     private var timerID = -1
+    /// Whether every query inside emits the same events whether a key's rows arrive as one chunk or
+    /// as several (`PlannedQuery.outputIgnoresChunking`). Then each arriving batch is split once per
+    /// key rather than into Siddhi's runs of consecutive equal keys, which on interleaved keys are
+    /// one event long. Per key nothing changes; across keys, outputs of one batch follow the order
+    /// in which the keys first appear in it.
+    private let outputIgnoresChunking: Bool
+    /// The same, when the sender made every event a chunk of its own.
+    private let outputIgnoresChunkingPerEvent: Bool
+    /// Per partitioned stream whose queries read only some attributes: which ones. The rest are
+    /// not copied into the instances' batches.
+    private let readAttributes: [String: [Bool]]
 
     init(partition: Partition, routers: [String: Router], global: [String: StreamJunction], context: ExecutionContext,
-         scheduler: Scheduler, purge: (interval: Int64, idle: Int64)?,
+         scheduler: Scheduler, purge: (interval: Int64, idle: Int64)?, template: PartitionInstance,
+         readAttributes: [String: [Bool]],
          makeInstance: @escaping (Value) throws(Diagnostic) -> PartitionInstance) {
         self.partition = partition
+        self.readAttributes = readAttributes
+        outputIgnoresChunking = template.queries.allSatisfy { $0.outputIgnoresChunking }
+        outputIgnoresChunkingPerEvent = template.queries.allSatisfy { $0.rateLimiters.isEmpty }
         self.routers = routers
         self.context = context
         self.scheduler = scheduler
@@ -71,6 +86,7 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
     }
 
     var instanceCount: Int { order.count }
+    var splitsBatchesOncePerKey: Bool { outputIgnoresChunking }
 
     private func instance(for key: Value) -> PartitionInstance {
         if let i = instances[key] { return i }
@@ -83,10 +99,19 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
 
     private func route(stream: String, router: Router, batch: EventBatch) {
         let input = EvaluationInput(batch: batch, now: context.now, context: context)
+        let grouped = outputIgnoresChunking || context.eachEventIsAChunk && outputIgnoresChunkingPerEvent
         switch router {
         case .value(let expression):
             let keys = expression.evaluate(input)
-            // Consecutive events with the same key travel together, so order across keys is kept.
+            if grouped {
+                let groups = RowsByKey(keys: keys, kinds: batch.kinds)
+                for (k, key) in groups.keys.enumerated() where !key.isNull {
+                    let part = groups.keys.count == 1 ? batch : rows(Array(groups.rows(ofKey: k)), of: batch, stream: stream)
+                    deliver(part, stream: stream, to: instance(for: key))
+                }
+                break
+            }
+            // Siddhi's order: each run of consecutive events with one key is a chunk of its own.
             var start = 0
             while start < batch.count {
                 let key = keys.value(at: start)
@@ -94,20 +119,59 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
                 while end < batch.count && keys.value(at: end) == key { end += 1 }
                 // A null key belongs to no partition: Siddhi drops the event.
                 if !key.isNull {
-                    let part = start == 0 && end == batch.count ? batch : batch.slice(start..<end)
+                    let part = start == 0 && end == batch.count ? batch
+                        : readAttributes[stream] == nil ? batch.slice(start..<end) : rows(Array(start..<end), of: batch, stream: stream)
                     deliver(part, stream: stream, to: instance(for: key))
                 }
                 start = end
             }
         case .ranges(let ranges):
             let truths = ranges.map { Logic.truth($0.condition.evaluate(input)) }
+            if grouped {
+                for (r, range) in ranges.enumerated() {
+                    let rows = (0..<batch.count).filter { truths[r][$0] }
+                    if rows.isEmpty { continue }
+                    let part = rows.count == batch.count ? batch : self.rows(rows, of: batch, stream: stream)
+                    deliver(part, stream: stream, to: instance(for: .string(range.label)))
+                }
+                break
+            }
             for row in 0..<batch.count {
                 for (r, range) in ranges.enumerated() where truths[r][row] {
-                    deliver(batch.gather([row]), stream: stream, to: instance(for: .string(range.label)))
+                    deliver(rows([row], of: batch, stream: stream), stream: stream, to: instance(for: .string(range.label)))
                 }
             }
         }
         armPurge()
+    }
+
+    private func rows(_ rows: [Int], of batch: EventBatch, stream: String) -> EventBatch {
+        guard let read = readAttributes[stream] else { return batch.gather(rows) }
+        var columns: [Column] = []
+        columns.reserveCapacity(read.count)
+        for (i, column) in batch.columns.enumerated() {
+            columns.append(read[i] ? column.gather(rows) : unread(column.type, count: rows.count))
+        }
+        return EventBatch(timestamps: rows.map { batch.timestamps[$0] }, kinds: rows.map { batch.kinds[$0] }, columns: columns)
+    }
+
+    /// Zero-filled stand-ins for the attributes no query reads, shared (copy on write) between
+    /// the parts of equal size instead of filled anew for each.
+    private var unreadColumns: [UnreadKey: Column] = [:]
+
+    private struct UnreadKey: Hashable {
+        let type: AttributeType
+        let count: Int
+    }
+
+    private func unread(_ type: AttributeType, count: Int) -> Column {
+        let key = UnreadKey(type: type, count: count)
+        if let c = unreadColumns[key] { return c }
+        let c = Column(unread: type, count: count)
+        // Part sizes are bounded by batch sizes; the cap only guards against pathological mixes.
+        if unreadColumns.count >= 1024 { unreadColumns.removeAll(keepingCapacity: true) }
+        unreadColumns[key] = c
+        return c
     }
 
     private func deliver(_ batch: EventBatch, stream: String, to instance: PartitionInstance) {

@@ -17,6 +17,10 @@ struct PlannedQuery {
     var rateLimiters: [RateLimiter] = []
     /// Undoes the query's subscriptions (partition instances are purged this way).
     var subscription: (junction: StreamJunction, token: Int)?
+    /// Whether the query emits the same events, in the same order, when consecutive chunks of its
+    /// input arrive merged into one: true of batch windows (they emit per flush, not per chunk) and
+    /// of queries that keep every row (no aggregates, grouping, ordering, limits or rate limits).
+    var outputIgnoresChunking = false
 }
 
 /// Compiles one query into a chain of stages and wires it to its junctions.
@@ -182,6 +186,9 @@ struct QueryPlanner {
             let accumulation = BatchAccumulation(selector: selector, inputTypes: schema.attributes.map(\.type))
             if window.accumulate(into: accumulation) { selector.accumulation = accumulation }
         }
+        planned.outputIgnoresChunking = query.outputRate == nil
+            && (selector.chunkShape == .whole
+                || (slots.isEmpty && groupBy.isEmpty && orderBy == nil && limit == nil && offset == nil))
         planned.stateful.append(selector)
         tail.next = selector
         tail = selector
@@ -229,12 +236,22 @@ struct QueryPlanner {
         case .arithmetic(_, let a, let b), .comparison(_, let a, let b), .and(let a, let b), .or(let a, let b):
             return readsOnlyTheRow(a, aggregates: aggregates) && readsOnlyTheRow(b, aggregates: aggregates)
         case .function(let call):
+            if call.namespace == nil, rowFunctions.contains(call.name.name) {
+                return call.arguments.allSatisfy { readsOnlyTheRow($0, aggregates: aggregates) }
+            }
             return aggregates && AggregatorKind(name: call.name.name, namespace: call.namespace?.name) != nil
                 && call.arguments.allSatisfy { readsOnlyTheRow($0, aggregates: false) }
         default:
             return false
         }
     }
+
+    /// Built-in functions whose value depends on their arguments alone (not the clock, a
+    /// generator or the row's timestamp).
+    static let rowFunctions: Set<String> = [
+        "cast", "convert", "coalesce", "default", "ifThenElse", "maximum", "minimum", "instanceOfBoolean",
+        "instanceOfString", "instanceOfInteger", "instanceOfLong", "instanceOfFloat", "instanceOfDouble",
+    ]
 
     static func constantCount(_ e: Expression?, what: String) throws(Diagnostic) -> Int? {
         guard let e else { return nil }

@@ -62,9 +62,8 @@ final class BatchAccumulation: BatchAccumulator, Snapshottable {
             lastRows.append(Int(lastInChunk[gi]))
             lastInChunk[gi] = -1
         }
-        // One gather per column rather than one append per row.
-        let picked = part.gather(lastRows)
-        pending.append(from: picked, rows: 0..<picked.count)
+        // One pass per column rather than one append per row, and no batch in between.
+        pending.append(from: part, at: lastRows)
         accumulatedCount += n
     }
 

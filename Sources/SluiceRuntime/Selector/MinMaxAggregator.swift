@@ -80,6 +80,36 @@ final class MinMaxAggregator: Aggregator {
         }
     }
 
+    /// Folded rows are never taken out again, so only a value better than the group's best can
+    /// change a result: only those are kept (at the best end, so the order holds).
+    override func fold(groups: [Int32], argument: Column?) {
+        guard !forever, let arg = argument else { return super.fold(groups: groups, argument: argument) }
+        if integral {
+            var sorted = sortedLongs
+            sortedLongs = []
+            foldBest(groups, arg, arg.longs, &sorted)
+            sortedLongs = sorted
+        } else {
+            var sorted = sortedDoubles
+            sortedDoubles = []
+            foldBest(groups, arg, arg.doubles, &sorted)
+            sortedDoubles = sorted
+        }
+    }
+
+    @inline(__always)
+    private func foldBest<T: Comparable>(_ groups: [Int32], _ arg: Column, _ values: [T], _ sorted: inout [[T]]) {
+        sorted.ensure(AggregateChunk.groupCount(groups) - 1, [])
+        for row in 0..<groups.count where !arg.isNull(row) {
+            let g = Int(groups[row]), v = values[row]
+            if wantMax {
+                if sorted[g].last.map({ v > $0 }) ?? true { sorted[g].append(v) }
+            } else if sorted[g].first.map({ v < $0 }) ?? true {
+                sorted[g].insert(v, at: 0)
+            }
+        }
+    }
+
     override func results(ofGroups groups: [Int32]) -> Column {
         var result = Column(type: resultType, capacity: groups.count)
         for group in groups {

@@ -74,9 +74,13 @@ case "partition":
 case "partition-profile":
     try runPartition(iterations: iterations ?? 5, wire: false, timed: false)
 case "seed-node":
-    try runSeedNode(iterations: iterations ?? 10, timed: true)
+    try runSeedNode(.seedNode, iterations: iterations ?? 10, timed: true)
 case "seed-node-profile":
-    try runSeedNode(iterations: iterations ?? 2, timed: false)
+    try runSeedNode(.seedNode, iterations: iterations ?? 2, timed: false)
+case "tenant-stats":
+    try runSeedNode(.tenantStats, iterations: iterations ?? 10, timed: true)
+case "tenant-stats-profile":
+    try runSeedNode(.tenantStats, iterations: iterations ?? 2, timed: false)
 case "codec-profile":
     try runCodec(iterations: iterations ?? 5, timed: false)
 default:

@@ -1,0 +1,48 @@
+import SluiceQL
+
+/// Which attributes of a stream the queries reading it can ever look at, found from the names
+/// their expressions mention. It over-approximates: a name that could be the stream's attribute
+/// counts as read, and anything it cannot see through (`select *`, other input kinds) reads all.
+enum AttributeUsage {
+    /// Per attribute of `attributes`, whether any of `queries` that read `stream` may read it;
+    /// nil when they may read every attribute.
+    static func read(of stream: String, attributes: [String], by queries: [Query]) -> [Bool]? {
+        var names = Set<String>()
+        for query in queries {
+            switch query.input {
+            case .single(let input):
+                guard !input.isInner, !input.isFault, input.stream.name == stream else { continue }
+                guard let projection = query.selector.projection else { return nil }
+                for handler in input.handlers {
+                    switch handler {
+                    case .filter(let e): collect(e, into: &names)
+                    case .window(let call), .function(let call): call.arguments.forEach { collect($0, into: &names) }
+                    }
+                }
+                projection.forEach { collect($0.expression, into: &names) }
+                query.selector.groupBy.forEach { collect($0, into: &names) }
+                query.selector.having.map { collect($0, into: &names) }
+                query.selector.orderBy.forEach { collect($0.expression, into: &names) }
+            case .join, .state:
+                return nil
+            }
+        }
+        return attributes.map { names.contains($0) }
+    }
+
+    private static func collect(_ e: Expression, into names: inout Set<String>) {
+        switch e.kind {
+        case .constant, .streamIsNull:
+            break
+        case .variable(let v):
+            names.insert(v.attribute.name)
+        case .negate(let a), .not(let a), .isNull(let a), .inTable(let a, _):
+            collect(a, into: &names)
+        case .arithmetic(_, let a, let b), .comparison(_, let a, let b), .and(let a, let b), .or(let a, let b):
+            collect(a, into: &names)
+            collect(b, into: &names)
+        case .function(let call):
+            call.arguments.forEach { collect($0, into: &names) }
+        }
+    }
+}
