@@ -19,6 +19,9 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownStream
         /// The node refused a batch for good (a Nack that is not retryable, or too many attempts).
         case rejected
+        /// A subscriber cannot resume where it stopped: the node no longer retains outputs after
+        /// that point. Subscribing again without a resume position starts from the live output.
+        case outputsNotRetained
     }
 
     public let code: Code
@@ -37,6 +40,7 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
         switch error.code {
         case .authFailed: return ClientError(.authFailed, text)
         case .schemaMismatch, .unknownStream: return ClientError(.schemaMismatch, text)
+        case .outputsNotRetained: return ClientError(.outputsNotRetained, text)
         default: return ClientError(.protocolError, text + " [wire error \(error.code.rawValue)]")
         }
     }
@@ -44,7 +48,7 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether a handshake refused with this code would be refused again on retry.
     static func isFatal(_ code: Sluice_V1_ErrorCode) -> Bool {
         switch code {
-        case .authFailed, .schemaMismatch, .unknownStream, .unsupportedVersion: true
+        case .authFailed, .schemaMismatch, .unknownStream, .unsupportedVersion, .outputsNotRetained: true
         default: false
         }
     }

@@ -91,6 +91,12 @@ public final class FollowingSubscriber: AsyncSequence, Sendable {
                     if let p = await current?.subscriber.position { position = p }
                     return batch
                 } catch {
+                    // Another member cannot have what this one no longer retains either.
+                    if (error as? ClientError)?.code == .outputsNotRetained {
+                        await current?.subscriber.close()
+                        current = nil
+                        throw error
+                    }
                     // Refused (a follower) or cut off (the leader died): try the next member.
                     lastError = error
                     if let p = await current?.subscriber.position { position = p }

@@ -36,7 +36,10 @@ public struct RequestGenerator: Sendable {
     }
 
     private let tenants: [Tenant]
-    private let clientTypes = ["web", "mobile-android", "mobile-ios", "server", "iot"]
+    /// Per string column, every value it can take, indexed by code: client types; then per
+    /// application (columns 1–4), per API (5–10), per user (11) and per tenant (12). Events are
+    /// drawn as codes, then each column copies its rows from its pool in one pass.
+    private let pools: [Column]
     private var rng: SplitMix64
     /// The next event's time, milliseconds.
     public private(set) var clock: Int64
@@ -57,69 +60,81 @@ public struct RequestGenerator: Sendable {
         for t in 0..<max(1, tenants) {
             let domain = t < 10 ? "tenant0\(t).com" : "tenant\(t).com"
             var applications: [Application] = []
-            for _ in 0..<4 {
+            for _ in 0..<Self.applicationsPerTenant {
                 let name = appNames[rng.below(appNames.count)]
                 let owner = "\(people[rng.below(people.count)])@\(domain)"
                 applications.append(Application(consumerKey: rng.token(28), name: name, id: rng.uuid(), owner: owner))
             }
             var apis: [API] = []
-            for _ in 0..<3 {
+            for _ in 0..<Self.apisPerTenant {
                 let (name, path) = apiNames[rng.below(apiNames.count)]
                 let version = versions[rng.below(versions.count)]
                 apis.append(API(context: "/t/\(domain)/\(path)/\(version)", name: name, version: version,
                                 creator: "admin@\(domain)", tier: tiers[rng.below(tiers.count)],
                                 hostname: "gw\(rng.below(4) + 1).\(domain)"))
             }
-            let users = (0..<20).map { i in "\(people[i % people.count])\(i / people.count == 0 ? "" : String(i))@\(domain)" }
+            let users = (0..<Self.usersPerTenant).map { i in "\(people[i % people.count])\(i / people.count == 0 ? "" : String(i))@\(domain)" }
             made.append(Tenant(domain: domain, applications: applications, apis: apis, users: users))
         }
         self.tenants = made
+        let applications = made.flatMap(\.applications), apis = made.flatMap(\.apis)
+        pools = [Column(strings: Self.clientTypes)]
+            + [\Application.consumerKey, \.name, \.id, \.owner].map { key in Column(strings: applications.map { $0[keyPath: key] }) }
+            + [\API.context, \.name, \.version, \.creator, \.tier, \.hostname].map { key in Column(strings: apis.map { $0[keyPath: key] }) }
+            + [Column(strings: made.flatMap(\.users)), Column(strings: made.map(\.domain))]
         self.rng = rng
         clock = start
     }
 
     /// Appends `count` events to `batch`, which must have the `Request` schema.
     public mutating func append(_ count: Int, to batch: inout EventBatch) {
+        generate(count, into: &batch)
+    }
+
+    /// The next `count` events as one batch. Its string columns carry `ValueCodes` (each value's
+    /// index in the generator's pools), so encoding them builds the dictionary without hashing.
+    public mutating func batch(_ count: Int) -> EventBatch {
+        var b = EventBatch(types: Self.attributes.map(\.1), capacity: count)
+        generate(count, into: &b)
+        return b
+    }
+
+    static let applicationsPerTenant = 4, apisPerTenant = 3, usersPerTenant = 20
+    static let clientTypes = ["web", "mobile-android", "mobile-ios", "server", "iot"]
+
+    private mutating func generate(_ count: Int, into batch: inout EventBatch) {
         precondition(batch.columns.count == Self.attributes.count, "not a Request batch")
-        for _ in 0..<count {
+        var codes = pools.map { _ in [Int](repeating: 0, count: count) }
+        for k in 0..<count {
             // A fifth of the tenants get half of the traffic, as real tenants are uneven.
             let hot = rng.below(2) == 0
-            let tenant = tenants[hot ? rng.below(max(1, tenants.count / 5)) : rng.below(tenants.count)]
-            let app = tenant.applications[rng.below(tenant.applications.count)]
-            let api = tenant.apis[rng.below(tenant.apis.count)]
+            let t = hot ? rng.below(max(1, tenants.count / 5)) : rng.below(tenants.count)
+            let a = rng.below(Self.applicationsPerTenant), p = rng.below(Self.apisPerTenant)
             clock += Int64(rng.below(3))
             let throttled = rng.below(100) < 3
             var response = Int64(5 + rng.below(200))
             if rng.below(100) == 0 { response += Int64(1000 + rng.below(4000)) }
             let backend = throttled ? 0 : max(0, response - Int64(1 + rng.below(5)))
+            let client = rng.below(Self.clientTypes.count)
+            let u = rng.below(Self.usersPerTenant)
             batch.timestamps.append(clock)
             batch.kinds.append(.current)
-            batch.columns[0].appendString(clientTypes[rng.below(clientTypes.count)])
-            batch.columns[1].appendString(app.consumerKey)
-            batch.columns[2].appendString(app.name)
-            batch.columns[3].appendString(app.id)
-            batch.columns[4].appendString(app.owner)
-            batch.columns[5].appendString(api.context)
-            batch.columns[6].appendString(api.name)
-            batch.columns[7].appendString(api.version)
-            batch.columns[8].appendString(api.creator)
-            batch.columns[9].appendString(api.tier)
-            batch.columns[10].appendString(api.hostname)
-            batch.columns[11].appendString(tenant.users[rng.below(tenant.users.count)])
-            batch.columns[12].appendString(tenant.domain)
+            codes[0][k] = client
+            for c in 1...4 { codes[c][k] = t * Self.applicationsPerTenant + a }
+            for c in 5...10 { codes[c][k] = t * Self.apisPerTenant + p }
+            codes[11][k] = t * Self.usersPerTenant + u
+            codes[12][k] = t
             batch.columns[13].appendLong(clock)
             batch.columns[14].appendBool(throttled)
             batch.columns[15].appendLong(throttled ? 0 : response)
             batch.columns[16].appendLong(backend)
         }
+        for (c, pool) in pools.enumerated() {
+            let fresh = batch.columns[c].count == 0
+            batch.columns[c].append(from: pool, at: codes[c])
+            if fresh { batch.columns[c].strings.setValueCodes(codes[c].map { UInt32($0) }, count: pool.count) }
+        }
         generated += count
-    }
-
-    /// The next `count` events as one batch.
-    public mutating func batch(_ count: Int) -> EventBatch {
-        var b = EventBatch(types: Self.attributes.map(\.1), capacity: count)
-        append(count, to: &b)
-        return b
     }
 }
 

@@ -50,10 +50,13 @@ protocol OutputSubscriber: Sendable {
     /// A subscriber connection asks for what it missed itself (`resume_after`); a sink does not,
     /// so a new leader resends to it.
     var resumesItself: Bool { get }
+    /// The node cannot resume this subscriber where it asked: outputs after that point are gone.
+    func missed(_ reason: String)
 }
 
 extension OutputSubscriber {
     var resumesItself: Bool { false }
+    func missed(_ reason: String) {}
 }
 
 /// One thread that owns an app runtime. Event loops hand it commands through a lock-free ring;
@@ -76,7 +79,8 @@ final class EngineLoop: @unchecked Sendable {
     private let outputGroup: String?
     /// HA: the leader's term while leading; nil while following (outputs retained, not sent).
     private var leadingTerm: UInt64?
-    private var outputs = RetainedOutputs()
+    private var outputs: RetainedOutputs
+    private let retention: (batches: Int, events: Int)
     /// Outside HA groups, while an input is applied and the app has sinks: the root its outputs'
     /// identities derive from, and how many outputs it sent to sinks so far. Both depend on the app
     /// and the input alone, so any node derives the same identities from the same batch.
@@ -99,8 +103,13 @@ final class EngineLoop: @unchecked Sendable {
 
     /// - Parameter haOutputs: for a node of HA group `group`, every output stream: both data
     ///   nodes number the same outputs the same way whether or not anyone subscribed.
-    init(runtime: AppRuntime, capacity: Int = 8192, haOutputs: (group: String, streams: [String])? = nil, logger: Logger) {
+    /// - Parameter retention: how many output batches and events an HA node keeps for subscribers
+    ///   that resume (`RetainedOutputs`).
+    init(runtime: AppRuntime, capacity: Int = 8192, haOutputs: (group: String, streams: [String])? = nil,
+         retention: (batches: Int, events: Int) = (16_384, 2_000_000), logger: Logger) {
         self.runtime = runtime
+        self.retention = retention
+        outputs = RetainedOutputs(maxBatches: retention.batches, maxEvents: retention.events)
         self.ring = CommandRing(capacity: capacity)
         self.logger = logger
         self.outputGroup = haOutputs?.group
@@ -180,6 +189,11 @@ final class EngineLoop: @unchecked Sendable {
         case .subscribe(let stream, let subscriber, let resumeAfter):
             installCallback(stream)
             if resumeAfter > 0, let group = outputGroup {
+                if let gap = outputs.gap(after: resumeAfter, stream: stream) {
+                    subscriber.missed("outputs \(gap.lowerBound) through \(gap.upperBound) may include '\(stream)' outputs this "
+                                      + "node no longer retains; resuming after \(resumeAfter) would skip them. Subscribe afresh.")
+                    return true
+                }
                 for retained in outputs.after(resumeAfter, stream: stream) {
                     subscriber.deliver(retained.batch, stamp: OutputOrigin(group: group, term: leadingTerm ?? 0, sequence: retained.sequence, part: 0))
                 }
@@ -210,7 +224,8 @@ final class EngineLoop: @unchecked Sendable {
                 sequences = restored
                 origins = state.origins
                 outputSequence.store(state.outputSequence, ordering: .relaxed)
-                outputs = RetainedOutputs()
+                outputs = RetainedOutputs(maxBatches: retention.batches, maxEvents: retention.events,
+                                          unknownThrough: state.outputSequence)
                 reply(nil)
             } catch {
                 reply("\(error)")

@@ -273,6 +273,12 @@ extension NodeConnectionHandler: GroupDriver.Client {
     }
 
     var confirmedOutput: UInt64? { subscription.map(\.confirmed) }
+
+    /// Ends a subscription the engine cannot serve (an Error frame, then the connection closes).
+    func failSubscription(_ code: Sluice_V1_ErrorCode, _ message: String) {
+        guard let context else { return }
+        fail(code, message, context: context)
+    }
 }
 
 /// Reports a batch's fate back to its connection's event loop.
@@ -313,5 +319,10 @@ struct ChannelSubscriber: OutputSubscriber {
         let frame = Frame(kind: .eventBatch, payload: payload)
         let handler = self.handler, sequence = stamp?.sequence ?? 0
         eventLoop.execute { handler.value.output(frame, sequence: sequence) }
+    }
+
+    func missed(_ reason: String) {
+        let handler = self.handler
+        eventLoop.execute { handler.value.failSubscription(.outputsNotRetained, reason) }
     }
 }

@@ -290,6 +290,8 @@ struct ColumnReader {
             }
         }
         picked.withUnsafeBufferPointer { strings.append(rowsOf: distinct, at: $0) }
+        // The references stay with the lane, so re-encoding it needs no hashing.
+        if strings.count == picked.count { strings.setValueCodes(picked, count: distinct.count) }
     }
 
     /// Bit i of the bitmap (least significant first) is row i's null flag. Leaves `nulls` empty

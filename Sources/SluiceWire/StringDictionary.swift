@@ -21,6 +21,7 @@ struct StringDictionary {
     }
 
     mutating func build(_ lane: StringLane) -> Sizes {
+        if let codes = lane.valueCodes { return build(lane, codes: codes) }
         let n = lane.count
         var log2 = 4
         while 1 << log2 < 2 * n { log2 += 1 }
@@ -91,6 +92,50 @@ struct StringDictionary {
         }
         }
         }
+        }
+        return sizes
+    }
+
+    /// The same from codes that already name equal values: one array lookup per row. Values
+    /// that are equal under different codes stay separate entries, which costs bytes, not
+    /// correctness.
+    private mutating func build(_ lane: StringLane, codes: ValueCodes) -> Sizes {
+        let n = lane.count
+        var firstRows = take(&self.firstRows), refs = take(&self.refs)
+        defer {
+            self.firstRows = firstRows
+            self.refs = refs
+        }
+        firstRows.removeAll(keepingCapacity: true)
+        refs.removeAll(keepingCapacity: true)
+        refs.append(contentsOf: repeatElement(0, count: n))
+        var sizes = Sizes()
+        sizes.plainArena = lane.bytes.count
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(codes.count, 1)) { remap in
+            remap.initialize(repeating: -1)
+            lane.withUnsafeStorage { _, ends in
+            codes.codes.withUnsafeBufferPointer { codes in
+            refs.withUnsafeMutableBufferPointer { refs in
+                var start = 0
+                for row in 0..<n {
+                    let length = ends[row] - start
+                    start = ends[row]
+                    sizes.plainLengths += varintSize(UInt64(length))
+                    let code = Int(codes[row])
+                    var ref = Int(remap[code])
+                    if ref < 0 {
+                        ref = firstRows.count
+                        remap[code] = Int32(ref)
+                        firstRows.append(row)
+                        sizes.dictionaryLengths += varintSize(UInt64(length))
+                        sizes.dictionaryArena += length
+                    }
+                    refs[row] = UInt32(ref)
+                    sizes.refs += varintSize(UInt64(ref))
+                }
+            }
+            }
+            }
         }
         return sizes
     }

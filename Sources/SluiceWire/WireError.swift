@@ -19,6 +19,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownStream = 302
         case unexpectedFrame = 303
         case creditExceeded = 304
+        case outputsNotRetained = 305
         case shuttingDown = 400
         case notLeader = 401
         case `internal` = 500

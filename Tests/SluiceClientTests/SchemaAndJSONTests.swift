@@ -118,4 +118,27 @@ import Testing
         let throttled = batch.columns[14].bools.filter { $0 }.count
         #expect((200...1000).contains(throttled))
     }
+
+    /// Each string column's codes name equal values (what the encoder relies on), and appending
+    /// to a batch gives the same events as a fresh batch.
+    @Test func stringColumnsCarryCodesOfEqualValues() {
+        var g = RequestGenerator(), h = RequestGenerator()
+        let batch = g.batch(5_000)
+        var appended = EventBatch(types: RequestGenerator.attributes.map(\.1))
+        h.append(5_000, to: &appended)
+        for column in 0..<13 {
+            let lane = batch.columns[column].strings
+            guard let codes = lane.valueCodes else {
+                Issue.record("column \(column) has no codes")
+                continue
+            }
+            var valueOfCode: [UInt32: String] = [:]
+            for row in 0..<lane.count {
+                let value = lane[row]
+                #expect(valueOfCode[codes.codes[row], default: value] == value, "column \(column), row \(row)")
+                valueOfCode[codes.codes[row]] = value
+            }
+            #expect(appended.columns[column].strings == lane)
+        }
+    }
 }

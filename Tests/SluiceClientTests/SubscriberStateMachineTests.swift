@@ -126,6 +126,20 @@ func welcomeMessage(streams: [(UInt32, EventSchema)]) -> Sluice_V1_Welcome {
         #expect(finished??.message.contains("does not exist") == true)
     }
 
+    @Test func aResumePositionTheNodeNoLongerHasEndsTheSubscription() throws {
+        let position = OutputIdentity(group: "g1", term: 3, sequence: 41)
+        var m = SubscriberStateMachine(configuration: .init(endpoint: "node:1", stream: "Alerts", resumeAfter: position))
+        _ = m.start()
+        _ = m.channelActive()
+        _ = m.received(ControlMessage.welcome(welcomeMessage(streams: [])))
+        _ = m.received(ControlMessage.welcome(welcomeMessage(streams: [(1, alerts)])))
+        #expect(m.demand().isEmpty)
+        let actions = m.received(ControlMessage.error(.outputsNotRetained, "outputs 42 through 90 may include 'Alerts' outputs"))
+        #expect(actions.contains { $0.isClose })
+        #expect(actions.compactMap(\.finished).first??.code == .outputsNotRetained)
+        #expect(ClientError.isFatal(.outputsNotRetained))
+    }
+
     @Test func aLostConnectionEndsTheSequenceWithAnError() throws {
         var m = try streamingSubscriber(credit: 4)
         #expect(m.demand().isEmpty)

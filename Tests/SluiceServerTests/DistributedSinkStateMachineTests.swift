@@ -186,6 +186,17 @@ struct DistributedSinkStateMachineTests {
         #expect(m.pendingEvents == 0)
     }
 
+    @Test func aBinarySinksRoundRobinHandsOutWholeBatches() {
+        var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1, 1], maxInFlight: 4, wholeBatchRoundRobin: true))
+        var destinations: [Int] = []
+        for i in 0..<4 {
+            let sends = Self.sends(Self.accepted(m.offer(Self.batch(["a\(i)", "b\(i)", "c\(i)"]), now: .zero)))
+            #expect(sends.count == 1 && sends[0].rows == ["a\(i)", "b\(i)", "c\(i)"])
+            destinations += sends.map(\.destination)
+        }
+        #expect(destinations == [0, 1, 2, 0])
+    }
+
     @Test func roundRobinCyclesOverLiveDestinationsAcrossTheIntegerBoundaries() {
         for start: UInt64 in [UInt64(Int32.max) - 2, UInt64(UInt32.max) - 2, UInt64.max - 2] {
             var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1, 1], roundRobinStart: start))

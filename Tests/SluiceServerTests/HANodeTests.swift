@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import SluiceCluster
 import SluiceCore
+import SluiceRuntime
 import SluiceTransport
 import SluiceWire
 import Testing
@@ -165,6 +167,24 @@ import Testing
         #expect(kept.after(0, stream: "Odd").map(\.sequence) == [7], "the event bound drops older batches, never the newest")
     }
 
+    /// A resume position below what a stream dropped would skip outputs: the node says which.
+    @Test func retainedOutputsKnowWhatEachStreamDropped() {
+        var kept = RetainedOutputs(maxBatches: 3, maxEvents: 100)
+        var one = EventBatch(types: [.long])
+        one.append(timestamp: 0, values: [.long(1)])
+        for (s, stream) in zip(1...6 as ClosedRange<UInt64>, ["A", "A", "B", "A", "B", "B"]) { kept.append(sequence: s, stream: stream, batch: one) }
+        // Kept: 4 (A), 5 (B), 6 (B); dropped: 1, 2 (A) and 3 (B).
+        #expect(kept.gap(after: 1, stream: "A") == 2...2)
+        #expect(kept.gap(after: 2, stream: "A") == nil)
+        #expect(kept.gap(after: 2, stream: "B") == 3...3)
+        #expect(kept.gap(after: 3, stream: "B") == nil)
+        #expect(kept.gap(after: 0, stream: "C") == nil, "a stream that never output lost nothing")
+        kept.release(through: 5)
+        #expect(kept.gap(after: 3, stream: "A") == 4...4 && kept.gap(after: 4, stream: "B") == 5...5)
+        let restored = RetainedOutputs(unknownThrough: 10)
+        #expect(restored.gap(after: 7, stream: "C") == 8...10 && restored.gap(after: 10, stream: "C") == nil)
+    }
+
     @Test func anEnabledClusterSectionBecomesTheNodesGroup() throws {
         let yaml = """
         node: { id: a1, listen: 127.0.0.1:7701, dataDir: /var/sluice/a1 }
@@ -260,5 +280,45 @@ import Testing
         #expect(a1.cluster?.witness?.description == "127.0.0.1:27711" && a1.witness == nil)
         let wrong = topology.replacingOccurrences(of: "witness: p1", with: "witness: a1")
         #expect(throws: ConfigError.self) { try Topology.parse(yaml: wrong, file: "t.yaml", baseDirectory: "/srv") { _ in true } }
+    }
+}
+
+/// The engine thread with a tiny retention: a subscriber resuming below what was dropped is told
+/// which outputs are gone instead of silently skipping them.
+@Suite struct RetentionGapTests {
+    final class Recorder: OutputSubscriber, @unchecked Sendable {
+        let id: UInt64
+        private let lock = NSLock()
+        private var _sequences: [UInt64] = []
+        private var _missed: [String] = []
+        init(id: UInt64) { self.id = id }
+        var resumesItself: Bool { true }
+        var sequences: [UInt64] { lock.withLock { _sequences } }
+        var missedReasons: [String] { lock.withLock { _missed } }
+        func deliver(_ batch: EventBatch, stamp: OutputOrigin?) { lock.withLock { _sequences.append(stamp?.sequence ?? 0) } }
+        func missed(_ reason: String) { lock.withLock { _missed.append(reason) } }
+    }
+
+    struct NoReply: BatchReply {
+        func applied(producer: UInt64, sequence: UInt64, duplicate: Bool) {}
+        func refused(producer: UInt64, sequence: UInt64, reason: String) {}
+    }
+
+    @Test func aResumeBelowTheDroppedOutputsIsRefusedWithTheMissingRange() throws {
+        let runtime = try AppRuntime(source: "define stream Values (v long);\nfrom Values select v insert into Out;")
+        let engine = EngineLoop(runtime: runtime, haOutputs: ("g1", ["Out"]), retention: (3, 100), logger: Logger(label: "test"))
+        engine.start(name: "retention-test")
+        for i in 1...6 as ClosedRange<UInt64> {
+            var b = EventBatch(types: [.long])
+            b.append(timestamp: Int64(i), values: [.long(Int64(i))])
+            #expect(engine.submit(.batch(stream: "Values", batch: b, producer: 9, sequence: i, reply: NoReply())))
+        }
+        let late = Recorder(id: 1), recent = Recorder(id: 2)
+        #expect(engine.submit(.subscribe(stream: "Out", subscriber: late, resumeAfter: 1)))
+        #expect(engine.submit(.subscribe(stream: "Out", subscriber: recent, resumeAfter: 4)))
+        engine.stop()
+        #expect(late.sequences.isEmpty)
+        #expect(late.missedReasons.count == 1 && late.missedReasons[0].contains("outputs 2 through 3"))
+        #expect(recent.sequences == [5, 6] && recent.missedReasons.isEmpty)
     }
 }

@@ -73,6 +73,53 @@ import Testing
         #expect(decoded.columns[0].strings.map { Array($0.utf8) } == batch.columns[0].strings.map { Array($0.utf8) })
     }
 
+    @Test func decodedDictionaryReferencesReEncodeWithoutHashing() throws {
+        let values = ["tenant-one.example.com", "tenant-two.example.com", "é", "", "e\u{301}"]
+        var batch = EventBatch(types: [.string, .long])
+        for i in 0..<300 { batch.append(timestamp: Int64(i), values: [.string(values[(i * 7) % 5]), .long(Int64(i))]) }
+        let first = try encode(batch)
+        let decoded = try BatchCodec.decode(first, schema: batch.types).batch
+        let codes = try #require(decoded.columns[0].strings.valueCodes)
+        #expect(codes.count == 5 && codes.codes.count == 300)
+        // Built from the codes, the dictionary is the one hashing finds: the same bytes.
+        #expect(try encode(decoded) == first)
+        // Rows gathered into a new lane keep their codes; the subset re-encodes to the same values.
+        let rows = Array(stride(from: 3, to: 300, by: 4))
+        let part = decoded.gather(rows)
+        #expect(part.columns[0].strings.valueCodes?.codes == rows.map { codes.codes[$0] })
+        #expect(sameEvents(try BatchCodec.decode(encode(part), schema: batch.types).batch, batch.gather(rows)))
+        #expect(try encode(part) == encode(batch.gather(rows)))
+    }
+
+    @Test func changingALaneDropsItsCodes() throws {
+        var batch = EventBatch(types: [.string])
+        for i in 0..<20 { batch.append(timestamp: Int64(i), values: [.string(i % 2 == 0 ? "a" : "b")]) }
+        let decoded = try BatchCodec.decode(encode(batch), schema: [.string]).batch.columns[0].strings
+        #expect(decoded.valueCodes != nil)
+        let changes: [(inout StringLane) -> Void] = [
+            { $0.append("c") }, { $0.appendEmpty() }, { $0.removeFirst(1) }, { $0.remove(at: 3) },
+            { $0.append(from: decoded, row: 0) }, { $0.append(from: decoded, rows: 0..<2) },
+            { lane in [0, 1].withUnsafeBufferPointer { lane.append(rowsOf: decoded, at: $0) } }, { $0.removeAll() },
+        ]
+        for change in changes {
+            var lane = decoded
+            change(&lane)
+            #expect(lane.valueCodes == nil)
+        }
+    }
+
+    @Test func duplicateDictionaryValuesStayCorrect() throws {
+        var m = Reference.message(EventBatch(timestamps: [1, 2, 3], columns: [Column(strings: ["ab", "ab", "cd"])]), header: header,
+                                  deltaLongs: false, dictionaryStrings: true)
+        m.columns[0].stringLengths = [2, 2, 2]
+        m.columns[0].stringArena = Data("ababcd".utf8)
+        m.columns[0].stringRefs = [0, 1, 2]
+        let bytes: [UInt8] = try m.serializedBytes()
+        let decoded = try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.string]).batch
+        #expect(Array(decoded.columns[0].strings) == ["ab", "ab", "cd"])
+        #expect(Array(try BatchCodec.decode(encode(decoded), schema: [.string]).batch.columns[0].strings) == ["ab", "ab", "cd"])
+    }
+
     @Test func dictionaryRefsOutOfRangeAreRefused() throws {
         var m = Reference.message(EventBatch(timestamps: [1, 2], columns: [Column(strings: ["ab", "ab"])]), header: header,
                                   deltaLongs: false, dictionaryStrings: true)

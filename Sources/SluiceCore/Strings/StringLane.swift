@@ -5,12 +5,28 @@
 public struct StringLane: Sendable {
     @usableFromInline var _bytes = ByteArena()
     @usableFromInline var _ends: [Int] = []
+    /// Set only while every row has one (see `ValueCodes`); any other change drops them.
+    @usableFromInline var _codes: ValueCodes?
 
     @inlinable public var bytes: ByteArena { _bytes }
     /// `ends[row]` is where the row's bytes end; it starts where the previous row ends (0 for row 0).
     @inlinable public var ends: [Int] { _ends }
+    /// Per-row codes of equal values, when the lane came from a dictionary (`ValueCodes`).
+    @inlinable public var valueCodes: ValueCodes? { _codes }
+
+    /// Records that rows with equal `codes` (each below `count`) hold equal bytes: the decoder
+    /// knows this of a column that travelled in dictionary form.
+    public mutating func setValueCodes(_ codes: [UInt32], count: Int) {
+        precondition(codes.count == self.count && codes.allSatisfy { Int($0) < count }, "one code per row, each below count")
+        _codes = ValueCodes(codes: codes, count: count)
+    }
 
     public init() {}
+
+    /// `rows` empty strings: one fill, no bytes.
+    public init(emptyRows rows: Int) {
+        _ends = [Int](repeating: 0, count: rows)
+    }
 
     public init(_ strings: some Sequence<String>) {
         for s in strings { append(s) }
@@ -49,12 +65,14 @@ public struct StringLane: Sendable {
     }
 
     public mutating func removeAll(keepingCapacity: Bool = true) {
+        _codes = nil
         _bytes.removeAll(keepingCapacity: keepingCapacity)
         _ends.removeAll(keepingCapacity: keepingCapacity)
     }
 
     @inlinable
     public mutating func append(_ s: String) {
+        _codes = nil
         var s = s
         s.withUTF8 { _bytes.append(UnsafeRawBufferPointer($0)) }
         _ends.append(_bytes.count)
@@ -63,6 +81,7 @@ public struct StringLane: Sendable {
     /// Appends bytes known to be valid UTF-8 (taken from another lane or a `String`).
     @inlinable
     public mutating func append(validUTF8 raw: UnsafeRawBufferPointer) {
+        _codes = nil
         _bytes.append(raw)
         _ends.append(_bytes.count)
     }
@@ -70,6 +89,7 @@ public struct StringLane: Sendable {
     /// Appends several rows with one copy: `raw` holds their bytes back to back (valid UTF-8),
     /// `rowLengths` each row's share, summing to `raw.count`.
     public mutating func append(validUTF8 raw: UnsafeRawBufferPointer, rowLengths: [Int]) {
+        _codes = nil
         var end = _bytes.count
         _bytes.append(raw)
         reserveEnds(rowLengths.count)
@@ -92,6 +112,7 @@ public struct StringLane: Sendable {
 
     @inlinable
     public mutating func appendEmpty() {
+        _codes = nil
         _ends.append(_bytes.count)
     }
 
@@ -103,6 +124,7 @@ public struct StringLane: Sendable {
     /// Copies a run of rows with one copy of their bytes.
     public mutating func append(from other: StringLane, rows: Range<Int>) {
         guard !rows.isEmpty else { return }
+        _codes = count == 0 ? other._codes.map { ValueCodes(codes: Array($0.codes[rows]), count: $0.count) } : nil
         let from = other.start(of: rows.lowerBound), to = other._ends[rows.upperBound - 1]
         let shift = _bytes.count - from
         other._bytes.withUnsafeBytes { _bytes.append(UnsafeRawBufferPointer(rebasing: $0[from..<to])) }
@@ -118,6 +140,7 @@ public struct StringLane: Sendable {
     public mutating func append<Index: FixedWidthInteger>(rowsOf source: StringLane, at indices: UnsafeBufferPointer<Index>) {
         let n = indices.count
         guard n > 0 else { return }
+        _codes = count == 0 ? source._codes.map { c in ValueCodes(codes: indices.map { c.codes[Int($0)] }, count: c.count) } : nil
         source.withUnsafeStorage { arena, e in
             var total = 0
             for i in indices {
@@ -153,6 +176,7 @@ public struct StringLane: Sendable {
 
     /// Drops the first `n` rows.
     public mutating func removeFirst(_ n: Int) {
+        _codes = nil
         guard n > 0 else { return }
         let cut = _ends[n - 1]
         _bytes.removeFirst(cut)
@@ -163,6 +187,7 @@ public struct StringLane: Sendable {
     }
 
     public mutating func remove(at row: Int) {
+        _codes = nil
         let start = start(of: row), end = _ends[row], length = end - start
         _bytes.removeSubrange(start..<end)
         _ends.remove(at: row)

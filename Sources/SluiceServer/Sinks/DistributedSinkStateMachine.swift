@@ -45,6 +45,10 @@ struct DistributedSinkStateMachine: Sendable {
         var attempts: Int = 3
         /// Where round-robin starts (tests start it near the integer boundaries).
         var roundRobinStart: UInt64 = 0
+        /// Round robin hands each batch whole to the next destination instead of event by event:
+        /// a binary batch is one payload, as a batch mapper's is in Siddhi, and splitting it would
+        /// copy every column for nothing.
+        var wholeBatchRoundRobin = false
     }
 
     enum Action: Sendable, Equatable {
@@ -114,7 +118,7 @@ struct DistributedSinkStateMachine: Sendable {
         let live = destinations.indices.filter { usableForRoundRobin($0, now: now) }
         // With an identity, round robin gives the whole batch to one destination: its parts are
         // then the same rows whichever node cut them, so the identities mean the same rows.
-        let rows = router.route(batch, live: live, whole: stamp != nil)
+        let rows = router.route(batch, live: live, whole: stamp != nil || configuration.wholeBatchRoundRobin)
         if configuration.onError == .wait {
             for d in rows.indices where !rows[d].isEmpty && !hasRoom(d, for: rows[d].count) {
                 engineWaiting = true
@@ -133,7 +137,7 @@ struct DistributedSinkStateMachine: Sendable {
             var start = 0, piecesSoFar: UInt64 = 0
             while start < part.count {
                 let end = min(start + configuration.maxBatch, part.count)
-                let piece = start == 0 && end == part.count ? part : part.gather(Array(start..<end))
+                let piece = start == 0 && end == part.count ? part : part.slice(start..<end)
                 destinations[d].queue.append(makeChunk(piece, origin: stamp?.piece(piecesSoFar)))
                 piecesSoFar += 1
                 destinations[d].queuedEvents += piece.count

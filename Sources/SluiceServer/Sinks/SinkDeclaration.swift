@@ -143,6 +143,7 @@ struct SinkDeclaration: Sendable {
         return SinkDeclaration(
             stream: stream, destinationNames: names,
             transport: http ? .http(urls: httpURLs) : .tcp(targets: tcpTargets),
-            configuration: .init(strategy: strategy, members: members, onError: onError, bufferLimit: bufferSize, maxBatch: batchSize))
+            configuration: .init(strategy: strategy, members: members, onError: onError, bufferLimit: bufferSize, maxBatch: batchSize,
+                                 wholeBatchRoundRobin: !http))
     }
 }

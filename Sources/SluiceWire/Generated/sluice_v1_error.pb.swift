@@ -50,6 +50,11 @@ public nonisolated enum Sluice_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
   case unexpectedFrame // = 303
   case creditExceeded // = 304
 
+  /// A subscriber asked to resume after an output the node no longer retains: some outputs of its
+  /// stream after that point are gone (past the retention bound, or before a snapshot the node
+  /// restored). Resuming again cannot help; subscribe afresh.
+  case outputsNotRetained // = 305
+
   /// Node state (4xx).
   case shuttingDown // = 400
   case notLeader // = 401
@@ -80,6 +85,7 @@ public nonisolated enum Sluice_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
     case 302: self = .unknownStream
     case 303: self = .unexpectedFrame
     case 304: self = .creditExceeded
+    case 305: self = .outputsNotRetained
     case 400: self = .shuttingDown
     case 401: self = .notLeader
     case 500: self = .internal
@@ -107,6 +113,7 @@ public nonisolated enum Sluice_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
     case .unknownStream: return 302
     case .unexpectedFrame: return 303
     case .creditExceeded: return 304
+    case .outputsNotRetained: return 305
     case .shuttingDown: return 400
     case .notLeader: return 401
     case .internal: return 500
@@ -134,6 +141,7 @@ public nonisolated enum Sluice_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseItera
     .unknownStream,
     .unexpectedFrame,
     .creditExceeded,
+    .outputsNotRetained,
     .shuttingDown,
     .notLeader,
     .internal,
@@ -160,7 +168,7 @@ public nonisolated struct Sluice_V1_Error: Sendable {
 fileprivate nonisolated let _protobuf_package = "sluice.v1"
 
 nonisolated extension Sluice_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{2}d\u{1}ERROR_CODE_FRAME_TOO_LARGE\0\u{1}ERROR_CODE_UNKNOWN_FRAME_KIND\0\u{1}ERROR_CODE_UNKNOWN_FLAGS\0\u{1}ERROR_CODE_DECOMPRESSED_TOO_LARGE\0\u{1}ERROR_CODE_COMPRESSION_RATIO\0\u{1}ERROR_CODE_CORRUPT_COMPRESSION\0\u{1}ERROR_CODE_TRUNCATED_FRAME\0\u{2}^\u{1}ERROR_CODE_MALFORMED_MESSAGE\0\u{1}ERROR_CODE_SCHEMA_MISMATCH\0\u{1}ERROR_CODE_TRUNCATED_COLUMN\0\u{1}ERROR_CODE_UNSUPPORTED_TYPE\0\u{1}ERROR_CODE_TOO_MANY_EVENTS\0\u{2}`\u{1}ERROR_CODE_UNSUPPORTED_VERSION\0\u{1}ERROR_CODE_AUTH_FAILED\0\u{1}ERROR_CODE_UNKNOWN_STREAM\0\u{1}ERROR_CODE_UNEXPECTED_FRAME\0\u{1}ERROR_CODE_CREDIT_EXCEEDED\0\u{2}`\u{1}ERROR_CODE_SHUTTING_DOWN\0\u{1}ERROR_CODE_NOT_LEADER\0\u{2}c\u{1}ERROR_CODE_INTERNAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{2}d\u{1}ERROR_CODE_FRAME_TOO_LARGE\0\u{1}ERROR_CODE_UNKNOWN_FRAME_KIND\0\u{1}ERROR_CODE_UNKNOWN_FLAGS\0\u{1}ERROR_CODE_DECOMPRESSED_TOO_LARGE\0\u{1}ERROR_CODE_COMPRESSION_RATIO\0\u{1}ERROR_CODE_CORRUPT_COMPRESSION\0\u{1}ERROR_CODE_TRUNCATED_FRAME\0\u{2}^\u{1}ERROR_CODE_MALFORMED_MESSAGE\0\u{1}ERROR_CODE_SCHEMA_MISMATCH\0\u{1}ERROR_CODE_TRUNCATED_COLUMN\0\u{1}ERROR_CODE_UNSUPPORTED_TYPE\0\u{1}ERROR_CODE_TOO_MANY_EVENTS\0\u{2}`\u{1}ERROR_CODE_UNSUPPORTED_VERSION\0\u{1}ERROR_CODE_AUTH_FAILED\0\u{1}ERROR_CODE_UNKNOWN_STREAM\0\u{1}ERROR_CODE_UNEXPECTED_FRAME\0\u{1}ERROR_CODE_CREDIT_EXCEEDED\0\u{1}ERROR_CODE_OUTPUTS_NOT_RETAINED\0\u{2}_\u{1}ERROR_CODE_SHUTTING_DOWN\0\u{1}ERROR_CODE_NOT_LEADER\0\u{2}c\u{1}ERROR_CODE_INTERNAL\0")
 }
 
 nonisolated extension Sluice_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -103,7 +103,7 @@ const ProtobufCMessageDescriptor sluice__v1__error__descriptor =
   (ProtobufCMessageInit) sluice__v1__error__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue sluice__v1__error_code__enum_values_by_number[21] =
+static const ProtobufCEnumValue sluice__v1__error_code__enum_values_by_number[22] =
 {
   { "ERROR_CODE_UNSPECIFIED", "SLUICE__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED", 0 },
   { "ERROR_CODE_FRAME_TOO_LARGE", "SLUICE__V1__ERROR_CODE__ERROR_CODE_FRAME_TOO_LARGE", 100 },
@@ -123,14 +123,15 @@ static const ProtobufCEnumValue sluice__v1__error_code__enum_values_by_number[21
   { "ERROR_CODE_UNKNOWN_STREAM", "SLUICE__V1__ERROR_CODE__ERROR_CODE_UNKNOWN_STREAM", 302 },
   { "ERROR_CODE_UNEXPECTED_FRAME", "SLUICE__V1__ERROR_CODE__ERROR_CODE_UNEXPECTED_FRAME", 303 },
   { "ERROR_CODE_CREDIT_EXCEEDED", "SLUICE__V1__ERROR_CODE__ERROR_CODE_CREDIT_EXCEEDED", 304 },
+  { "ERROR_CODE_OUTPUTS_NOT_RETAINED", "SLUICE__V1__ERROR_CODE__ERROR_CODE_OUTPUTS_NOT_RETAINED", 305 },
   { "ERROR_CODE_SHUTTING_DOWN", "SLUICE__V1__ERROR_CODE__ERROR_CODE_SHUTTING_DOWN", 400 },
   { "ERROR_CODE_NOT_LEADER", "SLUICE__V1__ERROR_CODE__ERROR_CODE_NOT_LEADER", 401 },
   { "ERROR_CODE_INTERNAL", "SLUICE__V1__ERROR_CODE__ERROR_CODE_INTERNAL", 500 },
 };
 static const ProtobufCIntRange sluice__v1__error_code__value_ranges[] = {
-{0, 0},{100, 1},{200, 8},{300, 13},{400, 18},{500, 20},{0, 21}
+{0, 0},{100, 1},{200, 8},{300, 13},{400, 19},{500, 21},{0, 22}
 };
-static const ProtobufCEnumValueIndex sluice__v1__error_code__enum_values_by_name[21] =
+static const ProtobufCEnumValueIndex sluice__v1__error_code__enum_values_by_name[22] =
 {
   { "ERROR_CODE_AUTH_FAILED", 14 },
   { "ERROR_CODE_COMPRESSION_RATIO", 5 },
@@ -138,11 +139,12 @@ static const ProtobufCEnumValueIndex sluice__v1__error_code__enum_values_by_name
   { "ERROR_CODE_CREDIT_EXCEEDED", 17 },
   { "ERROR_CODE_DECOMPRESSED_TOO_LARGE", 4 },
   { "ERROR_CODE_FRAME_TOO_LARGE", 1 },
-  { "ERROR_CODE_INTERNAL", 20 },
+  { "ERROR_CODE_INTERNAL", 21 },
   { "ERROR_CODE_MALFORMED_MESSAGE", 8 },
-  { "ERROR_CODE_NOT_LEADER", 19 },
+  { "ERROR_CODE_NOT_LEADER", 20 },
+  { "ERROR_CODE_OUTPUTS_NOT_RETAINED", 18 },
   { "ERROR_CODE_SCHEMA_MISMATCH", 9 },
-  { "ERROR_CODE_SHUTTING_DOWN", 18 },
+  { "ERROR_CODE_SHUTTING_DOWN", 19 },
   { "ERROR_CODE_TOO_MANY_EVENTS", 12 },
   { "ERROR_CODE_TRUNCATED_COLUMN", 10 },
   { "ERROR_CODE_TRUNCATED_FRAME", 7 },
@@ -161,9 +163,9 @@ const ProtobufCEnumDescriptor sluice__v1__error_code__descriptor =
   "ErrorCode",
   "Sluice__V1__ErrorCode",
   "sluice.v1",
-  21,
+  22,
   sluice__v1__error_code__enum_values_by_number,
-  21,
+  22,
   sluice__v1__error_code__enum_values_by_name,
   6,
   sluice__v1__error_code__value_ranges,

@@ -52,6 +52,12 @@ typedef enum _Sluice__V1__ErrorCode {
   SLUICE__V1__ERROR_CODE__ERROR_CODE_UNEXPECTED_FRAME = 303,
   SLUICE__V1__ERROR_CODE__ERROR_CODE_CREDIT_EXCEEDED = 304,
   /*
+   * A subscriber asked to resume after an output the node no longer retains: some outputs of its
+   * stream after that point are gone (past the retention bound, or before a snapshot the node
+   * restored). Resuming again cannot help; subscribe afresh.
+   */
+  SLUICE__V1__ERROR_CODE__ERROR_CODE_OUTPUTS_NOT_RETAINED = 305,
+  /*
    * Node state (4xx).
    */
   SLUICE__V1__ERROR_CODE__ERROR_CODE_SHUTTING_DOWN = 400,
