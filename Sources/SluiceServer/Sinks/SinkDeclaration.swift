@@ -25,8 +25,10 @@ struct SinkDeclaration: Sendable {
     var transport: Transport
     var configuration: DistributedSinkStateMachine.Configuration
 
-    static let defaultBufferSize = 10_000
-    static let defaultBatchSize = 1_000
+    /// JSON posts stay small; a binary batch travels as one columnar frame, so a tcp sink keeps the
+    /// engine's chunks whole (up to the SDK's 4,096-event batches) and room for four in flight.
+    static func defaultBufferSize(http: Bool) -> Int { http ? 10_000 : 16_384 }
+    static func defaultBatchSize(http: Bool) -> Int { http ? 1_000 : 4_096 }
 
     /// The distributed and http sinks of `app`. `groups` are the node config's `groups:`.
     static func declared(in app: SiddhiApp, schema: (String) -> StreamSchema?,
@@ -70,8 +72,8 @@ struct SinkDeclaration: Sendable {
             guard let n = Int(text), n > 0 else { throw Diagnostic("\(key) must be a positive number of events, found '\(text)'", at: sink.range) }
             return n
         }
-        let bufferSize = try positive("buffer.size", defaultBufferSize)
-        let batchSize = try positive("batch.size", defaultBatchSize)
+        let bufferSize = try positive("buffer.size", Self.defaultBufferSize(http: http))
+        let batchSize = try positive("batch.size", Self.defaultBatchSize(http: http))
 
         // Destinations: the @destination list, or the sink's own url.
         let specs: [Annotation]
