@@ -59,16 +59,22 @@ network: build-debug
 test: unit conformance network
 
 # The HA protocol's deterministic simulation over many more seeds than `make test` runs (1,000),
-# then real processes: CHAOS_EVENTS through one group at CHAOS_RATE (about half of what one group
+# then real processes: the partition and pause scenarios with the data nodes in network namespaces
+# and iptables dropping their packets (where root and iptables allow; the test's relay otherwise),
+# and CHAOS_EVENTS through one group at CHAOS_RATE (about half of what one group
 # sustains here, see perf/RESULTS.md) with its leader killed CHAOS_KILLS times. The report goes to
 # perf/results/chaos-<date>.md and is appended to perf/RESULTS.md.
 CHAOS_SEEDS ?= 100000
 CHAOS_EVENTS ?= 5000000
 CHAOS_RATE ?= 40000
 CHAOS_KILLS ?= 10
+CHAOS_FAULT_EVENTS ?= 400000
 chaos: deps build
 	SLUICE_SIM_SEEDS=$(CHAOS_SEEDS) $(SWIFT) test --filter SluiceClusterTests
 	mkdir -p perf/results
+	python3 tools/ha_test.py --engine $(SLUICE_BIN) --net auto --scenario partition --scenario one-way-partition \
+		--scenario pause-leader --scenario kill-leader --scenario kill-follower --count $(CHAOS_FAULT_EVENTS) --rate $(CHAOS_RATE) \
+		--report perf/results/chaos-faults-$$(date -u +%Y-%m-%d).md --append-to perf/RESULTS.md
 	python3 tools/ha_test.py --engine $(SLUICE_BIN) --scenario soak --count $(CHAOS_EVENTS) --rate $(CHAOS_RATE) \
 		--kills $(CHAOS_KILLS) --report perf/results/chaos-$$(date -u +%Y-%m-%d).md --append-to perf/RESULTS.md
 

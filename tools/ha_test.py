@@ -14,11 +14,15 @@ own records:
   gap         the longest pause in delivery (kill -9 of the leader: below 1 s)
   leaders     never two nodes leading the same term; no flapping (fewer than 3 elections a minute)
 
-The peer link between the data nodes goes through a relay in this process that can drop all
-traffic in one or both directions (a partition, which needs no root): a TCP send into a silent
-peer keeps succeeding, as it would in a real partition.
+By default the peer link between the data nodes goes through a relay in this process that can
+drop all traffic in one or both directions (a partition, which needs no root): a TCP send into a
+silent peer keeps succeeding, as it would in a real partition. With `--net netns` (root, `ip` and
+`iptables`; `make chaos` uses it where available) each data node runs in its own network namespace
+behind a veth pair, the peer link is a direct connection, and a partition is an iptables DROP rule
+in the forwarding path between the two namespaces: the kernel drops the packets, both nodes still
+reach the witness, the producer and the subscriber.
 
-    python3 tools/ha_test.py --engine .build/debug/sluice [--scenario NAME] [--count N --rate R]
+    python3 tools/ha_test.py --engine .build/debug/sluice [--scenario NAME] [--count N --rate R] [--net netns]
     python3 tools/ha_test.py --engine .build/release/sluice --scenario soak --count 5000000 --rate R --kills 10
 """
 import argparse
@@ -97,35 +101,111 @@ class Relay:
 
 
 
-class Group:
-    """Data nodes a and b (peer links through relays) and a witness, as separate processes."""
+class Namespaces:
+    """Data nodes a and b each in a network namespace of their own, reached from the root namespace
+    through a veth pair (10.77.1.0/24 for a, 10.77.2.0/24 for b); the witness, the producer and the
+    subscriber stay in the root namespace. Traffic between a and b is forwarded by the root namespace,
+    where a chain of this run's iptables rules can drop it in either direction."""
 
-    def __init__(self, engine, work, heartbeat_ms=100, app=APP, witness_in_node=False):
+    PREFIX = "slha%d" % (os.getpid() % 100000)
+
+    def __init__(self):
+        self.names = {"a": self.PREFIX + "a", "b": self.PREFIX + "b"}
+        self.inside = {"a": "10.77.1.2", "b": "10.77.2.2"}
+        self.outside = {"a": "10.77.1.1", "b": "10.77.2.1"}
+        self.chain = self.PREFIX.upper()
+        self.down()  # leftovers of a run that was killed
+        for node, net in (("a", 1), ("b", 2)):
+            ns, veth = self.names[node], self.names[node] + "v"
+            self.sh("ip", "netns", "add", ns)
+            self.sh("ip", "link", "add", veth, "type", "veth", "peer", "name", veth + "p")
+            self.sh("ip", "link", "set", veth + "p", "netns", ns)
+            self.sh("ip", "addr", "add", self.outside[node] + "/24", "dev", veth)
+            self.sh("ip", "link", "set", veth, "up")
+            self.sh("ip", "netns", "exec", ns, "ip", "addr", "add", self.inside[node] + "/24", "dev", veth + "p")
+            self.sh("ip", "netns", "exec", ns, "ip", "link", "set", veth + "p", "up")
+            self.sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+            self.sh("ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", self.outside[node])
+        self.sh("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        self.sh("iptables", "-N", self.chain)
+        self.sh("iptables", "-I", "FORWARD", "-j", self.chain)
+        # A Docker-style FORWARD policy of DROP would cut the namespaces off: accept their traffic.
+        self.sh("iptables", "-A", self.chain, "-s", "10.77.0.0/16", "-d", "10.77.0.0/16", "-j", "RETURN")
+
+    @staticmethod
+    def available():
+        if os.geteuid() != 0:
+            return "not root"
+        for tool in ("ip", "iptables"):
+            if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+                return "no %s" % tool
+        return None
+
+    @staticmethod
+    def sh(*args, check=True):
+        p = subprocess.run(list(args), capture_output=True, text=True)
+        if check and p.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(args), p.stderr.strip()))
+        return p
+
+    def prefix(self, node):
+        return ["ip", "netns", "exec", self.names[node]] if node in self.names else []
+
+    def block(self, a_to_b, b_to_a):
+        """Drops (True) or passes the packets from a to b and from b to a."""
+        self.sh("iptables", "-F", self.chain)
+        for drop, source, target in ((a_to_b, "a", "b"), (b_to_a, "b", "a")):
+            if drop:
+                self.sh("iptables", "-A", self.chain, "-s", self.inside[source], "-d", self.inside[target], "-j", "DROP")
+        self.sh("iptables", "-A", self.chain, "-s", "10.77.0.0/16", "-d", "10.77.0.0/16", "-j", "RETURN")
+
+    def down(self):
+        self.sh("iptables", "-D", "FORWARD", "-j", self.chain, check=False)
+        self.sh("iptables", "-F", self.chain, check=False)
+        self.sh("iptables", "-X", self.chain, check=False)
+        for ns in self.names.values():
+            self.sh("ip", "netns", "del", ns, check=False)
+            self.sh("ip", "link", "del", ns + "v", check=False)
+
+
+class Group:
+    """Data nodes a and b (peer links through relays, or in namespaces of their own) and a witness,
+    as separate processes."""
+
+    def __init__(self, engine, work, heartbeat_ms=100, app=APP, witness_in_node=False, net=None):
         """`witness_in_node`: the witness is a partitioner-like node (`witness: { enabled: true }` in its
-        config, a pass-through app) instead of a `sluice witness` process."""
+        config, a pass-through app) instead of a `sluice witness` process. `net`: "netns" puts a and b
+        in network namespaces (`Namespaces`) and partitions them with iptables instead of relays."""
         self.engine, self.work, self.witness_in_node = engine, work, witness_in_node
         self.ports = {n: free_port() for n in ("a", "b", "w", "a_admin", "b_admin")}
-        self.relays = {"a": Relay(self.ports["b"]), "b": Relay(self.ports["a"])}  # a's link to b, b's link to a
+        self.net = Namespaces() if net == "netns" else None
+        self.hosts = {"a": "127.0.0.1", "b": "127.0.0.1", "w": "127.0.0.1"}
+        if self.net:
+            self.hosts = {"a": self.net.inside["a"], "b": self.net.inside["b"], "w": self.net.outside["a"]}
+            self.relays = {}
+        else:
+            self.relays = {"a": Relay(self.ports["b"]), "b": Relay(self.ports["a"])}  # a's link to b, b's link to a
         self.processes = {}
         self.heartbeat_ms = heartbeat_ms
         self.faults = []  # (time, node, signal name), for the failover timeline
         for me, other in (("a", "b"), ("b", "a")):
+            peer = "%s:%d" % (self.hosts[other], self.ports[other])
             write(os.path.join(work, me + ".yaml"), "\n".join([
-                "node: { id: %s, listen: 127.0.0.1:%d, admin: 127.0.0.1:%d, dataDir: %s }"
-                % (me, self.ports[me], self.ports[me + "_admin"], os.path.join(work, "data-" + me)),
-                "cluster: { enabled: true, groupId: g1, peer: 127.0.0.1:%d, peerId: 127.0.0.1:%d, witness: 127.0.0.1:%d,"
-                % (self.relays[me].port, self.ports[other], self.ports["w"]),
+                "node: { id: %s, listen: %s:%d, admin: %s:%d, dataDir: %s }"
+                % (me, self.hosts[me], self.ports[me], self.hosts[me], self.ports[me + "_admin"], os.path.join(work, "data-" + me)),
+                "cluster: { enabled: true, groupId: g1, peer: %s, peerId: %s, witness: %s,"
+                % ("127.0.0.1:%d" % self.relays[me].port if self.relays else peer, peer, self.listen("w")),
                 "           heartbeatInterval: %dms, heartbeatMaxRetry: 3 }" % heartbeat_ms,
                 "apps: [ %s ]" % os.path.abspath(app), ""]))
         if witness_in_node:
             write(os.path.join(work, "w.siddhi"), "define stream Tick (n long);\nfrom Tick select n insert into Tock;\n")
             write(os.path.join(work, "w.yaml"), "\n".join([
-                "node: { id: w, listen: 127.0.0.1:%d, dataDir: %s, tier: partitioner }" % (self.ports["w"], os.path.join(work, "data-w")),
+                "node: { id: w, listen: %s, dataDir: %s, tier: partitioner }" % (self.listen("w"), os.path.join(work, "data-w")),
                 "witness: { enabled: true, heartbeatInterval: %dms, heartbeatMaxRetry: 3 }" % heartbeat_ms,
                 "apps: [ %s ]" % os.path.join(work, "w.siddhi"), ""]))
 
     def listen(self, node):
-        return "127.0.0.1:%d" % self.ports[node]
+        return "%s:%d" % (self.hosts[node], self.ports[node])
 
     def start(self, node):
         log = open(os.path.join(self.work, node + ".log"), "a")
@@ -134,7 +214,22 @@ class Group:
                     "--heartbeat-interval", str(self.heartbeat_ms)]
         else:
             args = [self.engine, "node", "--config", os.path.join(self.work, node + ".yaml")]
-        self.processes[node] = subprocess.Popen(args, stdout=log, stderr=log)
+        # `ip netns exec` execs the node, so the process is the node itself (signals reach it).
+        self.processes[node] = subprocess.Popen((self.net.prefix(node) if self.net else []) + args, stdout=log, stderr=log)
+
+    def block(self, node, outgoing, incoming):
+        """Drops what `node` sends to its peer (`outgoing`) and what it receives from it (`incoming`)."""
+        if self.net:
+            a_to_b, b_to_a = (outgoing, incoming) if node == "a" else (incoming, outgoing)
+            self.net.block(a_to_b, b_to_a)
+        elif outgoing and incoming:
+            for r in self.relays.values():
+                r.block(True, True)
+        else:
+            # The relay of `node`'s own link: forward is what it sends, backward the answers.
+            for r in self.relays.values():
+                r.block(False, False)
+            self.relays[node].block(outgoing, incoming)
 
     def up(self, timeout=30):
         for node in ("w", "a", "b"):
@@ -147,7 +242,7 @@ class Group:
         raise RuntimeError("no leader and follower within %d s; see %s" % (timeout, self.work))
 
     def status(self, node):
-        return status(self.ports[node + "_admin"])
+        return status(self.ports[node + "_admin"], host=self.hosts[node])
 
     def role(self, node):
         s = self.status(node)
@@ -175,6 +270,8 @@ class Group:
         stop(list(self.processes.values()))
         for r in self.relays.values():
             r.close()
+        if self.net:
+            self.net.down()
 
 
 class LeaderWatch(threading.Thread):
@@ -296,30 +393,34 @@ from Processed select * insert into Received;
 """
 
 
-def scenario(engine, base, name, count, rate, t, fault, via_sink=False, witness_in_node=False):
+def scenario(engine, base, name, count, rate, t, fault, via_sink=False, witness_in_node=False, net=None):
     """Runs one group under `fault(group, progress)` and checks it. Returns the run's figures."""
-    print("== %s: %d events at %d/s%s" % (name, count, rate, "; outputs through a tcp sink to another node" if via_sink else ""))
+    print("== %s: %d events at %d/s%s%s" % (name, count, rate, "; outputs through a tcp sink to another node" if via_sink else "",
+                                           "; data nodes in network namespaces" if net else ""))
     work = tempfile.mkdtemp(prefix=name + "-", dir=base)
     processes = []
     app, receiver = APP, None
     if via_sink:
         receiver = {"listen": free_port(), "admin": free_port()}
         app = os.path.join(work, "forwarder.siddhi")
-        write(app, SINK_APP % receiver["listen"])
+    group = Group(engine, work, app=app, witness_in_node=witness_in_node, net=net)
+    # The receiver and the clients live in the root namespace, at an address both data nodes reach.
+    root = group.hosts["w"]
+    if via_sink:
+        write(app, SINK_APP.replace("127.0.0.1", root) % receiver["listen"])
         write(os.path.join(work, "receiver.siddhi"), RECEIVER_APP)
         log = open(os.path.join(work, "receiver.log"), "w")
         processes.append(subprocess.Popen([engine, "node", "--app", os.path.join(work, "receiver.siddhi"), "--id", "receiver",
-                                           "--listen", "127.0.0.1:%d" % receiver["listen"],
-                                           "--admin", "127.0.0.1:%d" % receiver["admin"]], stdout=log, stderr=log))
-    group = Group(engine, work, app=app, witness_in_node=witness_in_node)
+                                           "--listen", "%s:%d" % (root, receiver["listen"]),
+                                           "--admin", "%s:%d" % (root, receiver["admin"])], stdout=log, stderr=log))
     watch = LeaderWatch(group)
     try:
         group.up()
         first_leader = group.leader()
         outputs = os.path.join(work, "processed.jsonl")
         if via_sink:
-            source, stream = "127.0.0.1:%d" % receiver["listen"], "Received"
-            attached = lambda: (status(receiver["admin"]) or {}).get("subscriptions", {}).get("Received")
+            source, stream = "%s:%d" % (root, receiver["listen"]), "Received"
+            attached = lambda: (status(receiver["admin"], host=root) or {}).get("subscriptions", {}).get("Received")
         else:
             source, stream = group.listen("a") + "," + group.listen("b"), "Processed"
             attached = lambda: any((group.status(n) or {}).get("subscriptions", {}).get("Processed") for n in ("a", "b"))
@@ -389,7 +490,16 @@ def main():
     ap.add_argument("--kills", type=int, default=10, help="soak: how many times the leader is killed")
     ap.add_argument("--report", help="write a Markdown report of the figures here")
     ap.add_argument("--append-to", help="also append that report to this file (perf/RESULTS.md)")
+    ap.add_argument("--net", choices=["relay", "netns", "auto"], default="relay",
+                    help="how partitions are made: a relay in this process (default), network namespaces and iptables "
+                         "(root), or netns where available and the relay otherwise")
     args = ap.parse_args()
+    if args.net == "auto":
+        missing = Namespaces.available()
+        args.net = "relay" if missing else "netns"
+        print("partitions: %s" % ("network namespaces and iptables" if args.net == "netns" else "the relay (netns: %s)" % missing))
+    elif args.net == "netns" and Namespaces.available():
+        sys.exit("--net netns: %s" % Namespaces.available())
     engine = os.path.abspath(args.engine)
     base = tempfile.mkdtemp(prefix="sluice-ha-")
     t = Checks()
@@ -429,21 +539,19 @@ def main():
 
     def partition(group, progress, leader, count):
         wait_progress(progress, count // 4)
-        for r in group.relays.values():
-            r.block(True, True)
+        group.block(leader, True, True)
         time.sleep(2.0)
         degraded = (group.status(leader) or {}).get("ha", {}).get("degraded")
-        for r in group.relays.values():
-            r.block(False, False)
+        group.block(leader, False, False)
         t.check(degraded is True, "partition: the leader went on degraded, on the witness's vote", degraded)
         t.check(group.leader() == leader, "partition: no election while the witness sees the leader", group.leader())
         return None
 
     def one_way(group, progress, leader, count):
         wait_progress(progress, count // 4)
-        group.relays[leader].block(True, False)  # the leader's link to the follower drops everything
+        group.block(leader, True, False)  # what the leader sends its follower is dropped
         time.sleep(2.0)
-        group.relays[leader].block(False, False)
+        group.block(leader, False, False)
         t.check(group.leader() is not None, "one-way partition: a leader remains", group.leader())
         return None
 
@@ -505,7 +613,7 @@ def main():
             continue
         try:
             figures, _, watch = scenario(engine, base, name, args.count, args.rate, t, fault, via_sink=name == "sink-failover",
-                                         witness_in_node=name == "node-witness")
+                                         witness_in_node=name == "node-witness", net=args.net if args.net == "netns" else None)
         except Exception as e:  # noqa: BLE001  (report and go on with the next scenario)
             t.check(False, "%s: ran to the end" % name, e)
             continue
@@ -534,12 +642,14 @@ def main():
 
 def write_report(args, results, t):
     lines = ["## HA under faults, real processes (%s)" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "",
-             "Command: `python3 tools/ha_test.py --engine %s %s--count %d --rate %d --kills %d`"
+             "Command: `python3 tools/ha_test.py --engine %s %s--count %d --rate %d --kills %d --net %s`"
              % (os.path.relpath(args.engine), "".join("--scenario %s " % s for s in args.scenario or []), args.count,
-                args.rate, args.kills), "",
-             "One group (2 data nodes + `sluice witness`) on loopback, the seed's stateful app, sync replication, "
+                args.rate, args.kills, args.net), "",
+             "One group (2 data nodes + `sluice witness`) on %s, the seed's stateful app, sync replication, "
              "heartbeats 100 ms × 3. Counts come from the checker (`--ack-log` and the followed `Processed` stream), "
-             "not from node counters.", "",
+             "not from node counters." % ("loopback, partitions through the test's relay" if args.net != "netns" else
+                                          "one machine with each data node in its own network namespace (veth pairs), "
+                                          "partitions as iptables DROP rules between them"), "",
              "| scenario | sent | acked | delivered | lost | duplicated | terms | failover gap |",
              "|---|---|---|---|---|---|---|---|"]
     for name, f in results.items():

@@ -56,10 +56,10 @@ def stop(processes):
             p.wait()
 
 
-def status(admin_port, timeout=2):
-    """A node's `/status` on 127.0.0.1:`admin_port`, or None while it does not answer."""
+def status(admin_port, timeout=2, host="127.0.0.1"):
+    """A node's `/status` on `host`:`admin_port`, or None while it does not answer."""
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/status" % admin_port, timeout=timeout) as r:
+        with urllib.request.urlopen("http://%s:%d/status" % (host, admin_port), timeout=timeout) as r:
             return json.loads(r.read())
     except (OSError, ValueError):
         return None

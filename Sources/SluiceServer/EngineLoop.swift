@@ -52,11 +52,15 @@ protocol OutputSubscriber: Sendable {
     var resumesItself: Bool { get }
     /// The node cannot resume this subscriber where it asked: outputs after that point are gone.
     func missed(_ reason: String)
+    /// A sink on a node outside HA groups: `root` names the input batch whose acknowledgement
+    /// waits until what the sink takes here is delivered (`SinkAcknowledgements.hold`).
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?, root: UInt64?)
 }
 
 extension OutputSubscriber {
     var resumesItself: Bool { false }
     func missed(_ reason: String) {}
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?, root: UInt64?) { deliver(batch, stamp: stamp) }
 }
 
 /// One thread that owns an app runtime. Event loops hand it commands through a lock-free ring;
@@ -79,6 +83,9 @@ final class EngineLoop: @unchecked Sendable {
     private let outputGroup: String?
     /// HA: the leader's term while leading; nil while following (outputs retained, not sent).
     private var leadingTerm: UInt64?
+    /// Outside HA groups: producers' acknowledgements wait for the sinks (`DeliveryLedger`). A
+    /// group's outputs are retained and resent by the next leader instead.
+    let acknowledgements: SinkAcknowledgements?
     private var outputs: RetainedOutputs
     private let retention: (batches: Int, events: Int)
     /// Outside HA groups, while an input is applied and the app has sinks: the root its outputs'
@@ -113,6 +120,7 @@ final class EngineLoop: @unchecked Sendable {
         self.ring = CommandRing(capacity: capacity)
         self.logger = logger
         self.outputGroup = haOutputs?.group
+        acknowledgements = haOutputs == nil ? SinkAcknowledgements() : nil
         for stream in haOutputs?.streams ?? [] { installCallback(stream) }
     }
 
@@ -163,25 +171,32 @@ final class EngineLoop: @unchecked Sendable {
     private func apply(_ command: EngineCommand) -> Bool {
         switch command {
         case .batch(let stream, let batch, let producer, let sequence, let reply, let origin):
+            let root = origin?.derivationRoot ?? OutputOrigin.derivationRoot(producer: producer, sequence: sequence)
+            // A repeat is acknowledged with the batch it repeats: at once, or when its outputs are delivered.
+            func acknowledge(duplicate: Bool) {
+                guard let acknowledgements, !sinkStreams.isEmpty else {
+                    return reply.applied(producer: producer, sequence: sequence, duplicate: duplicate)
+                }
+                acknowledgements.applied(root, .init(reply: reply, producer: producer, sequence: sequence, duplicate: duplicate))
+            }
             if let origin, origins.admit(origin, stream: stream) != .apply {
                 _ = sequences.apply(producer: producer, sequence: sequence)
-                reply.applied(producer: producer, sequence: sequence, duplicate: true)
+                acknowledge(duplicate: true)
                 return true
             }
             guard sequences.apply(producer: producer, sequence: sequence) else {
-                reply.applied(producer: producer, sequence: sequence, duplicate: true)
+                acknowledge(duplicate: true)
                 return true
             }
-            if outputGroup == nil, !sinkStreams.isEmpty {
-                applying = (origin?.derivationRoot ?? OutputOrigin.derivationRoot(producer: producer, sequence: sequence), 0)
-            }
+            if outputGroup == nil, !sinkStreams.isEmpty { applying = (root, 0) }
             defer { applying = nil }
             do {
                 try runtime.send(batch, to: stream)
                 eventsIn.wrappingIncrement(by: batch.count, ordering: .relaxed)
                 batchesIn.wrappingIncrement(ordering: .relaxed)
-                reply.applied(producer: producer, sequence: sequence, duplicate: false)
+                acknowledge(duplicate: false)
             } catch {
+                acknowledgements?.forget(root)
                 reply.refused(producer: producer, sequence: sequence, reason: error.description)
             }
         case .tick(let time):
@@ -260,8 +275,15 @@ final class EngineLoop: @unchecked Sendable {
                         self.applying = (root, count + 1)
                     }
                     self.eventsOut.wrappingIncrement(by: batch.count, ordering: .relaxed)
-                    // Subscribers get no derived identity: only sinks forward it.
-                    for s in subs { s.deliver(batch, stamp: s.resumesItself ? nil : stamp) }
+                    // Subscribers get no derived identity: only sinks forward it, and only sinks
+                    // hold the input's acknowledgement until they have delivered.
+                    for s in subs {
+                        if s.resumesItself {
+                            s.deliver(batch, stamp: nil)
+                        } else {
+                            s.deliver(batch, stamp: stamp, root: self.applying?.root)
+                        }
+                    }
                     return
                 }
                 // HA: every output is numbered and retained on both nodes; only the leader sends.

@@ -145,7 +145,7 @@ public final class Node: Service, @unchecked Sendable {
     public func start() async throws -> Int {
         engine.start(name: "sluice-engine")
         for (stream, target) in sinkTargets {
-            let sink = try TcpSink(source: stream, target: target, logger: logger)
+            let sink = try TcpSink(source: stream, target: target, logger: logger, acknowledgements: engine.acknowledgements)
             sinks.append(sink)
             while !engine.submit(.subscribe(stream: stream.name, subscriber: sink)) { await Task.yield() }
             logger.info("sink", metadata: ["stream": "\(stream.name)", "to": "\(target.endpoint)/\(target.stream)"])
@@ -257,7 +257,8 @@ public final class Node: Service, @unchecked Sendable {
         var configuration = declared.configuration
         configuration.maxInFlight = transport.maxInFlight
         return DistributedSink(stream: declared.stream.name, configuration: configuration,
-                               destinationNames: declared.destinationNames, transport: transport, logger: logger) { batch, reason in
+                               destinationNames: declared.destinationNames, transport: transport, logger: logger,
+                               acknowledgements: engine.acknowledgements) { batch, reason in
             var faults = batch
             faults.columns.append(Column(repeating: .string(reason), type: .string, count: batch.count))
             let command = EngineCommand.batch(stream: faultStream, batch: faults, producer: producer,

@@ -186,6 +186,29 @@ struct DistributedSinkStateMachineTests {
         #expect(m.pendingEvents == 0)
     }
 
+    /// What a `DeliveryLedger` needs: how many events an offer took for its input batch, and each
+    /// chunk with that batch's root, once, when it no longer holds the acknowledgement back.
+    @Test func chunksCarryTheirInputBatchAndSettleOnce() {
+        var m = Machine(configuration: .init(strategy: .broadcast, members: [1, 1], maxBatch: 2, maxInFlight: 4))
+        let actions = Self.accepted(m.offer(Self.batch(["t1", "t2", "t3"]), root: 77, now: .zero))
+        #expect(m.lastOfferEvents == 6, "three events to each of two destinations")
+        let sent = actions.compactMap { if case .send(let d, _, let c) = $0 { (d, c) } else { nil } }
+        #expect(sent.count == 4 && sent.allSatisfy { $0.1.root == 77 })
+        func settled(_ actions: [Action]) -> [UInt64] { actions.compactMap { if case .settled(_, let c) = $0 { c.id } else { nil } } }
+        let toZero = sent.filter { $0.0 == 0 }.map(\.1), toOne = sent.filter { $0.0 == 1 }.map(\.1)
+        // Acknowledged out of order: nothing leaves until the head does, then both in order.
+        #expect(settled(m.sendSucceeded(destination: 0, chunk: toZero[1].id, now: .zero)).isEmpty)
+        #expect(settled(m.sendSucceeded(destination: 0, chunk: toZero[0].id, now: .zero)) == [toZero[0].id, toZero[1].id])
+        // Destination 1 goes down: what it holds stops holding the acknowledgement back, once.
+        let down = m.sendFailed(destination: 1, chunk: toOne[0].id, retryable: true, reason: "refused", now: .zero)
+        #expect(settled(down) == toOne.map(\.id))
+        let later = Self.accepted(m.offer(Self.batch(["t4"]), root: 78, now: .milliseconds(1)))
+        #expect(settled(later).count == 1, "a chunk queued for a down destination settles at once")
+        let back = m.retryDue(destination: 1, now: .milliseconds(60))
+        guard case .send(1, _, let probe)? = back.first else { Issue.record("\(back)"); return }
+        #expect(settled(m.sendSucceeded(destination: 1, chunk: probe.id, now: .milliseconds(61))).isEmpty, "settled already")
+    }
+
     @Test func aBinarySinksRoundRobinHandsOutWholeBatches() {
         var m = Machine(configuration: .init(strategy: .roundRobin, members: [1, 1, 1], maxInFlight: 4, wholeBatchRoundRobin: true))
         var destinations: [Int] = []

@@ -22,10 +22,14 @@ final class DistributedSink: OutputSubscriber, Sendable {
     /// The newest HA output offered (0: none).
     private let lastOffered = NIOLockedValueBox<UInt64>(0)
 
+    /// Outside HA groups: where delivered chunks release their input batches' acknowledgements.
+    private let acknowledgements: SinkAcknowledgements?
+
     init(stream: String, configuration: DistributedSinkStateMachine.Configuration, destinationNames: [String],
-         transport: any SinkTransport, logger: Logger,
+         transport: any SinkTransport, logger: Logger, acknowledgements: SinkAcknowledgements? = nil,
          onFault: @escaping @Sendable (EventBatch, String) -> Void = { _, _ in }) {
         self.stream = stream
+        self.acknowledgements = acknowledgements
         machine = NIOLockedValueBox(DistributedSinkStateMachine(configuration: configuration))
         self.transport = transport
         self.destinationNames = destinationNames
@@ -38,10 +42,19 @@ final class DistributedSink: OutputSubscriber, Sendable {
 
     /// On the engine thread.
     func deliver(_ batch: EventBatch, stamp: OutputOrigin?) {
+        deliver(batch, stamp: stamp, root: nil)
+    }
+
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?, root: UInt64?) {
+        let held = root.flatMap { _ in acknowledgements }
         while true {
             let result = machine.withLockedValue { m in
-                let result = m.offer(batch, stamp: stamp, now: now)
-                if case .accepted(let actions) = result { startSends(actions) }
+                let result = m.offer(batch, stamp: stamp, root: held == nil ? nil : root, now: now)
+                if case .accepted(let actions) = result {
+                    // Held before any send can complete and settle it.
+                    if let held, let root { held.hold(root, events: m.lastOfferEvents) }
+                    startSends(actions)
+                }
                 return result
             }
             switch result {
@@ -103,6 +116,8 @@ final class DistributedSink: OutputSubscriber, Sendable {
             switch action {
             case .send:
                 break // started under the lock, in order
+            case .settled(_, let chunk):
+                if let root = chunk.root { acknowledgements?.settle(root, events: chunk.count) }
             case .retry(let d, let at):
                 let clock = self.clock, deadline = origin + at
                 Task {

@@ -8,6 +8,9 @@ struct SinkChunk: Sendable, CustomStringConvertible {
     /// On an HA group's node: which output, and which part of it for this destination, the chunk
     /// carries, so the receiver applies it once however often it is resent.
     var origin: OutputOrigin? = nil
+    /// Outside HA groups: the input batch (its derivation root) whose acknowledgement waits for
+    /// this chunk (`DeliveryLedger`).
+    var root: UInt64? = nil
     var count: Int { batch.count }
     var description: String { "#\(id)(\(count))" }
 }
@@ -53,6 +56,10 @@ struct DistributedSinkStateMachine: Sendable {
 
     enum Action: Sendable, Equatable {
         case send(destination: Int, member: Int, chunk: SinkChunk)
+        /// The chunk no longer holds back its input batch's acknowledgement (`DeliveryLedger`): it
+        /// was delivered or given up, or it waits for a destination that is down, whose outage must
+        /// not stall the keys of the others. Once per chunk that has a `root`.
+        case settled(destination: Int, chunk: SinkChunk)
         /// Call `retryDue(destination:now:)` at `at`.
         case retry(destination: Int, at: Duration)
         /// LOG (or a refusal no retry can fix): log the events and drop them.
@@ -93,6 +100,8 @@ struct DistributedSinkStateMachine: Sendable {
     private var router: DistributionRouter
     private var nextChunkID: UInt64 = 1
     private var engineWaiting = false
+    /// Chunks settled while waiting for a destination that is down: not settled again when they go.
+    private var settledEarly: Set<UInt64> = []
 
     init(configuration: Configuration) {
         precondition(!configuration.members.isEmpty && configuration.members.allSatisfy { $0 > 0 })
@@ -101,6 +110,10 @@ struct DistributedSinkStateMachine: Sendable {
         router = DistributionRouter(strategy: configuration.strategy, destinationCount: configuration.members.count,
                                     roundRobinStart: configuration.roundRobinStart)
     }
+
+    /// The events the last accepted offer took (queued, or given up at once), summed over the
+    /// destinations: what a `DeliveryLedger` holds for it.
+    private(set) var lastOfferEvents = 0
 
     /// Events held for all destinations (queued or in flight).
     var pendingEvents: Int { destinations.reduce(0) { $0 + $1.queuedEvents } }
@@ -113,7 +126,7 @@ struct DistributedSinkStateMachine: Sendable {
 
     /// The engine publishes a chunk. With WAIT, either every destination that gets rows has room
     /// and all is taken, or nothing is.
-    mutating func offer(_ batch: EventBatch, stamp: OutputOrigin? = nil, now: Duration) -> OfferResult {
+    mutating func offer(_ batch: EventBatch, stamp: OutputOrigin? = nil, root: UInt64? = nil, now: Duration) -> OfferResult {
         var router = self.router
         let live = destinations.indices.filter { usableForRoundRobin($0, now: now) }
         // With an identity, round robin gives the whole batch to one destination: its parts are
@@ -127,10 +140,12 @@ struct DistributedSinkStateMachine: Sendable {
         }
         self.router = router
         var actions: [Action] = []
+        lastOfferEvents = 0
         for d in rows.indices where !rows[d].isEmpty {
             let part = rows[d].count == batch.count ? batch : batch.gather(rows[d])
+            lastOfferEvents += part.count
             if !hasRoom(d, for: part.count) {
-                giveUp(makeChunk(part, origin: stamp?.piece(0)), destination: d,
+                giveUp(makeChunk(part, origin: stamp?.piece(0), root: root), destination: d,
                        reason: "the buffer of \(configuration.bufferLimit) events is full", into: &actions)
                 continue
             }
@@ -138,7 +153,9 @@ struct DistributedSinkStateMachine: Sendable {
             while start < part.count {
                 let end = min(start + configuration.maxBatch, part.count)
                 let piece = start == 0 && end == part.count ? part : part.slice(start..<end)
-                destinations[d].queue.append(makeChunk(piece, origin: stamp?.piece(piecesSoFar)))
+                let chunk = makeChunk(piece, origin: stamp?.piece(piecesSoFar), root: root)
+                destinations[d].queue.append(chunk)
+                if destinations[d].isDown { settleEarly(chunk, destination: d, into: &actions) }
                 piecesSoFar += 1
                 destinations[d].queuedEvents += piece.count
                 start = end
@@ -156,6 +173,7 @@ struct DistributedSinkStateMachine: Sendable {
         while let head = destinations[d].queue.first, destinations[d].acknowledged.remove(head.id) != nil {
             removeHead(d)
             destinations[d].inFlight.removeFirst()
+            settle(head, destination: d, into: &actions)
         }
         destinations[d].failures = 0
         destinations[d].attempts = 0
@@ -182,6 +200,7 @@ struct DistributedSinkStateMachine: Sendable {
             while let head = destinations[d].queue.first, destinations[d].acknowledged.remove(head.id) != nil {
                 removeHead(d)
                 destinations[d].inFlight.removeAll { $0 == head.id }
+                settle(head, destination: d, into: &actions)
             }
             pump(d, now: now, into: &actions)
             resumeIfWaiting(into: &actions)
@@ -201,6 +220,7 @@ struct DistributedSinkStateMachine: Sendable {
         }
         destinations[d].membersFailedThisRound = 0
         destinations[d].failures += 1
+        for chunk in destinations[d].queue { settleEarly(chunk, destination: d, into: &actions) }
         let at = now + backoff(failures: destinations[d].failures)
         if case .roundRobin = configuration.strategy, reroute(from: d, now: now, into: &actions) {
             // Its events went on to the live destinations; the retry timer only ends its backoff.
@@ -271,9 +291,9 @@ struct DistributedSinkStateMachine: Sendable {
         return min(delay, configuration.maxBackoff)
     }
 
-    private mutating func makeChunk(_ batch: EventBatch, origin: OutputOrigin? = nil) -> SinkChunk {
+    private mutating func makeChunk(_ batch: EventBatch, origin: OutputOrigin? = nil, root: UInt64? = nil) -> SinkChunk {
         defer { nextChunkID &+= 1 }
-        return SinkChunk(id: nextChunkID, batch: batch, origin: origin)
+        return SinkChunk(id: nextChunkID, batch: batch, origin: origin, root: root)
     }
 
 
@@ -297,12 +317,25 @@ struct DistributedSinkStateMachine: Sendable {
         }
     }
 
-    private func giveUp(_ chunk: SinkChunk, destination d: Int, reason: String, into actions: inout [Action]) {
+    private mutating func giveUp(_ chunk: SinkChunk, destination d: Int, reason: String, into actions: inout [Action]) {
         if configuration.onError == .stream {
             actions.append(.fault(destination: d, chunk: chunk, reason: reason))
         } else {
             actions.append(.drop(destination: d, chunk: chunk, reason: reason))
         }
+        settle(chunk, destination: d, into: &actions)
+    }
+
+    /// The chunk left the buffer (delivered or given up).
+    private mutating func settle(_ chunk: SinkChunk, destination d: Int, into actions: inout [Action]) {
+        guard chunk.root != nil, settledEarly.remove(chunk.id) == nil else { return }
+        actions.append(.settled(destination: d, chunk: chunk))
+    }
+
+    /// The chunk waits for a destination that is down.
+    private mutating func settleEarly(_ chunk: SinkChunk, destination d: Int, into actions: inout [Action]) {
+        guard chunk.root != nil, settledEarly.insert(chunk.id).inserted else { return }
+        actions.append(.settled(destination: d, chunk: chunk))
     }
 
     private mutating func resumeIfWaiting(into actions: inout [Action]) {

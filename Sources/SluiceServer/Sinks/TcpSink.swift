@@ -23,21 +23,25 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
     let target: Target
     private let producer: Producer
     private let room: DispatchSemaphore
-    private let continuation: AsyncStream<(EventBatch, OutputOrigin?)>.Continuation
+    private let continuation: AsyncStream<(EventBatch, OutputOrigin?, UInt64?)>.Continuation
+    private let acknowledgements: SinkAcknowledgements?
     private let drain: Task<Void, Never>
     /// HA: every output through this sequence was acknowledged downstream.
     private let delivered = NIOLockedValueBox<UInt64?>(nil)
 
     /// `capacity` batches may wait between the engine and the producer.
-    init(source: StreamSchema, target: Target, capacity: Int = 64, logger: Logger) throws {
+    /// `acknowledgements`: outside HA groups, where acknowledged batches release their input
+    /// batches' acknowledgements.
+    init(source: StreamSchema, target: Target, capacity: Int = 64, logger: Logger, acknowledgements: SinkAcknowledgements? = nil) throws {
         self.source = source.name
+        self.acknowledgements = acknowledgements
         self.target = target
         let schema = EventSchema(name: target.stream, attributes: source.attributes.map { .init($0.name, $0.type) })
         let producer = try Producer(endpoints: [target.endpoint], streams: [schema], clientName: "sluice-sink")
         self.producer = producer
         let room = DispatchSemaphore(value: capacity)
         self.room = room
-        let (stream, continuation) = AsyncStream<(EventBatch, OutputOrigin?)>.makeStream()
+        let (stream, continuation) = AsyncStream<(EventBatch, OutputOrigin?, UInt64?)>.makeStream()
         self.continuation = continuation
         let name = target.stream
         let delivered = self.delivered
@@ -55,9 +59,16 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
                     logger.error("sink to \(target.endpoint) '\(name)' failed: \(error)")
                 }
             }
-            for await (batch, stamp) in stream {
+            for await (batch, stamp, root) in stream {
                 for (k, part) in BatchSplitter.parts(of: batch, limits: .default).enumerated() {
-                    window.append((stamp?.sequence, producer.submit(stream: name, batch: part, origin: stamp?.piece(UInt64(k)))))
+                    let acknowledged = producer.submit(stream: name, batch: part, origin: stamp?.piece(UInt64(k)))
+                    // As soon as it is acknowledged (or given up: the producer's retries are over),
+                    // not when the window next moves.
+                    if let root, let acknowledgements {
+                        let events = part.count
+                        acknowledged.whenComplete { _ in acknowledgements.settle(root, events: events) }
+                    }
+                    window.append((stamp?.sequence, acknowledged))
                 }
                 while window.count > capacity { await settleOldest() }
                 room.signal()
@@ -68,10 +79,16 @@ final class TcpSink: OutputSubscriber, @unchecked Sendable {
 
     /// On the engine thread: waits for room, then hands the chunk over.
     func deliver(_ batch: EventBatch, stamp: OutputOrigin?) {
+        deliver(batch, stamp: stamp, root: nil)
+    }
+
+    func deliver(_ batch: EventBatch, stamp: OutputOrigin?, root: UInt64?) {
         let current = (0..<batch.count).filter { batch.kinds[$0] == .current }
         guard !current.isEmpty else { return }
         room.wait()
-        continuation.yield((current.count == batch.count ? batch : batch.gather(current), stamp))
+        let held = root.flatMap { acknowledgements == nil ? nil : $0 }
+        if let held { acknowledgements?.hold(held, events: current.count) }
+        continuation.yield((current.count == batch.count ? batch : batch.gather(current), stamp, held))
     }
 
     /// HA: every output through this sequence was taken downstream (nil: none yet).
