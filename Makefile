@@ -72,6 +72,8 @@ CHAOS_FAULT_EVENTS ?= 400000
 chaos: deps build
 	SLUICE_SIM_SEEDS=$(CHAOS_SEEDS) $(SWIFT) test --filter SluiceClusterTests
 	mkdir -p perf/results
+	@# Partitions with namespaces need ip and iptables (as root); without them ha_test falls back to its relay.
+	@command -v iptables >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get update -qq && apt-get install -y -qq iptables iproute2) || true
 	python3 tools/ha_test.py --engine $(SLUICE_BIN) --net auto --scenario partition --scenario one-way-partition \
 		--scenario pause-leader --scenario kill-leader --scenario kill-follower --count $(CHAOS_FAULT_EVENTS) --rate $(CHAOS_RATE) \
 		--report perf/results/chaos-faults-$$(date -u +%Y-%m-%d).md --append-to perf/RESULTS.md
