@@ -19,6 +19,7 @@ Usage: perf/scripts/tiers.py [--count N] [--engine .build/release/sluice] [--rep
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -178,10 +179,14 @@ def main():
     runs = [("binary", False, None, args.replication)] + ([("binary+sync", False, "sync", True)] if args.replication else []) \
         + ([] if args.no_http else [("json/http", True, None, False)])
     for name, http, replication, group_names in runs:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         eps, seconds, split = run(args.engine, http, args.count, work, replication, group_names)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # Every node, the witness and the sender are this script's children, reaped by the run.
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         results[name] = eps
-        print("%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d)"
-              % (name, eps, args.count, seconds, split[0], split[1]))
+        print("%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d; CPU of all processes %.2f s, %.2f µs/event)"
+              % (name, eps, args.count, seconds, split[0], split[1], cpu, 1e6 * cpu / args.count))
     if "json/http" in results:
         print("ratio binary / json-http: %.1fx" % (results["binary"] / results["json/http"]))
     if "binary+sync" in results:
