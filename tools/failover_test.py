@@ -76,6 +76,32 @@ def read_ids(path):
     return ids
 
 
+def start_nodes(args, app, ports, work, name):
+    """Two nodes running `app` with little credit, as the stateless tier; None if one did not start."""
+    nodes = [subprocess.Popen([args.engine, "node", "--app", app, "--listen", "127.0.0.1:%d" % p, "--id", "%s%d" % (name, i),
+                               "--credit", "8"], stdout=subprocess.DEVNULL,
+                              stderr=open(os.path.join(work, "%s%d.log" % (name, i)), "w"))
+             for i, p in enumerate(ports)]
+    return nodes, all(wait_listening(p) for p in ports)
+
+
+def start_sender(args, work, ports):
+    """`sluice send` of COUNT events with unique ids, spread over the nodes at `ports`."""
+    events = os.path.join(work, "events.jsonl")
+    write_events(events, args.count)
+    return subprocess.Popen([args.engine, "send", "--to", ",".join("127.0.0.1:%d" % p for p in ports),
+                             "--stream", "Request", "--events", events, "--schema", SCHEMA,
+                             "--rate", str(args.rate), "--batch", "500", "--in-flight", "16"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def sender_result(sender):
+    """The send's JSON summary, and an error text when it printed none."""
+    out, err = sender.communicate(timeout=180)
+    result = next((json.loads(line) for line in reversed(out.splitlines()) if line.startswith("{")), None)
+    return result, None if result else "sluice send printed no result (exit %d): %s" % (sender.returncode, err.strip()[-300:])
+
+
 def through_a_sink(args, work):
     """Part 2: two forwarding nodes, one killed, a receiver behind their tcp sinks. Returns failures."""
     os.makedirs(work, exist_ok=True)
@@ -94,12 +120,9 @@ def through_a_sink(args, work):
                                       stderr=open(os.path.join(work, "receiver.log"), "w")))
         if not wait_listening(receiver_port):
             return ["the receiver did not start"]
-        nodes = [subprocess.Popen([args.engine, "node", "--app", paths["forwarder"], "--listen", "127.0.0.1:%d" % p, "--id", "f%d" % i,
-                                   "--credit", "8"], stdout=subprocess.DEVNULL,
-                                  stderr=open(os.path.join(work, "forwarder%d.log" % i), "w"))
-                 for i, p in enumerate(ports)]
+        nodes, started = start_nodes(args, paths["forwarder"], ports, work, "forwarder")
         procs += nodes
-        if not all(wait_listening(p) for p in ports):
+        if not started:
             return ["a forwarder did not start"]
         out = os.path.join(work, "received.jsonl")
         sub_timeout = args.kill_after + args.count / args.rate + 8
@@ -107,12 +130,7 @@ def through_a_sink(args, work):
                                        "--credit", "100000", "--timeout", str(sub_timeout), "--count", str(args.count)],
                                       stdout=open(out, "w"), stderr=subprocess.DEVNULL))
         time.sleep(0.5)
-        events = os.path.join(work, "events.jsonl")
-        write_events(events, args.count)
-        sender = subprocess.Popen([args.engine, "send", "--to", ",".join("127.0.0.1:%d" % p for p in ports),
-                                   "--stream", "Request", "--events", events, "--schema", SCHEMA,
-                                   "--rate", str(args.rate), "--batch", "500", "--in-flight", "16"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sender = start_sender(args, work, ports)
         procs.append(sender)
         # The receiver pauses just before the kill, so the killed forwarder's sink holds events it
         # has taken but not delivered: they must not have been acknowledged.
@@ -122,10 +140,9 @@ def through_a_sink(args, work):
         nodes[0].send_signal(signal.SIGKILL)
         time.sleep(0.3)
         procs[0].send_signal(signal.SIGCONT)
-        sent_out, err = sender.communicate(timeout=180)
-        result = next((json.loads(line) for line in reversed(sent_out.splitlines()) if line.startswith("{")), None)
-        if result is None:
-            return ["through a sink: sluice send printed no result (exit %d): %s" % (sender.returncode, err.strip()[-300:])]
+        result, error = sender_result(sender)
+        if error:
+            return ["through a sink: " + error]
         print("send (through a sink):", json.dumps(result))
         if result.get("acked") != args.count:
             failures.append("through a sink: not every event was acknowledged: %s" % result)
@@ -166,16 +183,12 @@ def main():
     procs = []
     failures = []
     try:
-        nodes = [subprocess.Popen([args.engine, "node", "--app", app, "--listen", "127.0.0.1:%d" % p, "--id", "n%d" % i,
-                                   "--credit", "8"], stdout=subprocess.DEVNULL,
-                                  stderr=open(os.path.join(work, "node%d.log" % i), "w"))
-                 for i, p in enumerate(ports)]
+        nodes, started = start_nodes(args, app, ports, work, "node")
         procs += nodes
-        for p in ports:
-            if not wait_listening(p):
-                print("FAIL node on port %d did not start" % p)
-                print("failover: 0 passed, 1 failed")
-                return 1
+        if not started:
+            print("FAIL a node did not start")
+            print("failover: 0 passed, 1 failed")
+            return 1
         outs = [os.path.join(work, "seen%d.jsonl" % i) for i in range(2)]
         # Subscribers stop on their own (stdout is flushed at exit), well after the producer is done.
         sub_timeout = args.kill_after + args.count / args.rate + 6
@@ -185,22 +198,13 @@ def main():
                 for i, p in enumerate(ports)]
         procs += subs
         time.sleep(0.5)
-        events = os.path.join(work, "events.jsonl")
-        write_events(events, args.count)
-        sender = subprocess.Popen([args.engine, "send", "--to", ",".join("127.0.0.1:%d" % p for p in ports),
-                                   "--stream", "Request", "--events", events, "--schema", SCHEMA,
-                                   "--rate", str(args.rate), "--batch", "500", "--in-flight", "16"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sender = start_sender(args, work, ports)
         procs.append(sender)
         time.sleep(args.kill_after)
         nodes[0].send_signal(signal.SIGKILL)
-        out, err = sender.communicate(timeout=180)
-        result = None
-        for line in out.splitlines():
-            if line.startswith("{"):
-                result = json.loads(line)
-        if result is None:
-            failures.append("sluice send printed no result (exit %d): %s" % (sender.returncode, err.strip()[-300:]))
+        result, error = sender_result(sender)
+        if error:
+            failures.append(error)
         else:
             print("send:", json.dumps(result))
             if result.get("acked") != args.count or result.get("sent") != args.count:

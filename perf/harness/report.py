@@ -968,6 +968,17 @@ def write_report(results, out_dir):
 # ---------------------------------------------------------------------------------------------
 # --summary for perf/RESULTS.md
 
+def _measured(scenario, key, name, rows):
+    """The scenario's `key` entries that carry figures; an entry that failed becomes a "not run" row."""
+    for e in scenario.get(key) or []:
+        if not isinstance(e, dict):
+            continue
+        if e.get("error"):
+            rows.append([name, e.get("label", "?"), f"not run: {e['error']}"])
+            continue
+        yield e
+
+
 def build_summary(results, report_link, json_link):
     date, commit, mode = results.get("date", "undated"), results.get("commit"), results.get("mode")
     head = f"### Latest run: {date}"
@@ -987,12 +998,7 @@ def build_summary(results, report_link, json_link):
         name = s.get("title") or s.get("id") or "?"
         if s.get("error"):
             rows.append([name, "—", f"not run: {s['error']}"])
-        for e in s.get("throughput") or []:
-            if not isinstance(e, dict):
-                continue
-            if e.get("error"):
-                rows.append([name, e.get("label", "?"), f"not run: {e['error']}"])
-                continue
+        for e in _measured(s, "throughput", name, rows):
             eps, extra = e.get("eventsPerSecond"), []
             if _num(e.get("goal")) and _num(eps):
                 extra.append(f"goal {fmt_rate(e['goal'])}, {fmt_ratio(eps / e['goal'])} {_met(eps >= e['goal'])}")
@@ -1000,12 +1006,7 @@ def build_summary(results, report_link, json_link):
             if _num(tcp) and _num(eps):
                 extra.append(f"{fmt_percent(eps / tcp)} of loopback TCP")
             rows.append([name, e.get("label", "?"), f"**{fmt_rate(eps)}**" + (f" ({'; '.join(extra)})" if extra else "")])
-        for e in s.get("latency") or []:
-            if not isinstance(e, dict):
-                continue
-            if e.get("error"):
-                rows.append([name, e.get("label", "?"), f"not run: {e['error']}"])
-                continue
+        for e in _measured(s, "latency", name, rows):
             text = f"p50 {fmt_ms(e.get('p50Ms'))}, **p99 {fmt_ms(e.get('p99Ms'))}**, p99.9 {fmt_ms(e.get('p999Ms'))}, max {fmt_ms(e.get('maxMs'))}"
             if _num(e.get("goalP99Ms")) and e.get("p99Ms") is not None:
                 text += f" (goal p99 {fmt_ms(e['goalP99Ms'])} {_met(e['p99Ms'] <= e['goalP99Ms'])})"
