@@ -87,7 +87,6 @@ final class EngineLoop: @unchecked Sendable {
     /// group's outputs are retained and resent by the next leader instead.
     let acknowledgements: SinkAcknowledgements?
     private var outputs: RetainedOutputs
-    private let retention: (batches: Int, events: Int)
     /// Outside HA groups, while an input is applied and the app has sinks: the root its outputs'
     /// identities derive from, and how many outputs it sent to sinks so far. Both depend on the app
     /// and the input alone, so any node derives the same identities from the same batch.
@@ -115,7 +114,6 @@ final class EngineLoop: @unchecked Sendable {
     init(runtime: AppRuntime, capacity: Int = 8192, haOutputs: (group: String, streams: [String])? = nil,
          retention: (batches: Int, events: Int) = (16_384, 2_000_000), logger: Logger) {
         self.runtime = runtime
-        self.retention = retention
         outputs = RetainedOutputs(maxBatches: retention.batches, maxEvents: retention.events)
         self.ring = CommandRing(capacity: capacity)
         self.logger = logger
@@ -239,7 +237,7 @@ final class EngineLoop: @unchecked Sendable {
                 sequences = restored
                 origins = state.origins
                 outputSequence.store(state.outputSequence, ordering: .relaxed)
-                outputs = RetainedOutputs(maxBatches: retention.batches, maxEvents: retention.events,
+                outputs = RetainedOutputs(maxBatches: outputs.maxBatches, maxEvents: outputs.maxEvents,
                                           unknownThrough: state.outputSequence)
                 reply(nil)
             } catch {
