@@ -29,7 +29,13 @@ public enum BatchSplitter {
         var total = 16 + batch.count * 11
         for column in batch.columns {
             switch column.type {
-            case .string: total += column.strings.bytes.count + column.count * 5
+            case .string:
+                if let coded = column.strings.valueCodes {
+                    // The encoder sends the smaller form, so the dictionary form bounds it: each value once, a reference per row.
+                    total += coded.values.lane.byteCount + coded.count * 5 + column.count * 5
+                } else {
+                    total += column.strings.byteCount + column.count * 5
+                }
             case .bool: total += column.count
             default: total += column.count * 10
             }

@@ -91,8 +91,9 @@ public struct RequestGenerator: Sendable {
         generate(count, into: &batch)
     }
 
-    /// The next `count` events as one batch. Its string columns carry `ValueCodes` (each value's
-    /// index in the generator's pools), so encoding them builds the dictionary without hashing.
+    /// The next `count` events as one batch. Its string columns are in dictionary form (`ValueCodes`,
+    /// each value's index in the generator's pools), so they copy no bytes and encoding them
+    /// builds the dictionary without hashing.
     public mutating func batch(_ count: Int) -> EventBatch {
         var b = EventBatch(types: Self.attributes.map(\.1), capacity: count)
         generate(count, into: &b)
@@ -104,7 +105,7 @@ public struct RequestGenerator: Sendable {
 
     private mutating func generate(_ count: Int, into batch: inout EventBatch) {
         precondition(batch.columns.count == Self.attributes.count, "not a Request batch")
-        var codes = pools.map { _ in [Int](repeating: 0, count: count) }
+        var codes = pools.map { _ in [UInt32](repeating: 0, count: count) }
         for k in 0..<count {
             // A fifth of the tenants get half of the traffic, as real tenants are uneven.
             let hot = rng.below(2) == 0
@@ -119,20 +120,20 @@ public struct RequestGenerator: Sendable {
             let u = rng.below(Self.usersPerTenant)
             batch.timestamps.append(clock)
             batch.kinds.append(.current)
-            codes[0][k] = client
-            for c in 1...4 { codes[c][k] = t * Self.applicationsPerTenant + a }
-            for c in 5...10 { codes[c][k] = t * Self.apisPerTenant + p }
-            codes[11][k] = t * Self.usersPerTenant + u
-            codes[12][k] = t
+            codes[0][k] = UInt32(client)
+            for c in 1...4 { codes[c][k] = UInt32(t * Self.applicationsPerTenant + a) }
+            for c in 5...10 { codes[c][k] = UInt32(t * Self.apisPerTenant + p) }
+            codes[11][k] = UInt32(t * Self.usersPerTenant + u)
+            codes[12][k] = UInt32(t)
             batch.columns[13].appendLong(clock)
             batch.columns[14].appendBool(throttled)
             batch.columns[15].appendLong(throttled ? 0 : response)
             batch.columns[16].appendLong(backend)
         }
         for (c, pool) in pools.enumerated() {
-            let fresh = batch.columns[c].count == 0
-            batch.columns[c].append(from: pool, at: codes[c])
-            if fresh { batch.columns[c].strings.setValueCodes(codes[c].map { UInt32($0) }, count: pool.count) }
+            // The pools are the values of dictionary-form columns: an empty batch takes only codes.
+            let coded = Column(strings: StringLane(values: pool.strings, codes: codes[c]))
+            batch.columns[c].append(from: coded, rows: 0..<count)
         }
         generated += count
     }

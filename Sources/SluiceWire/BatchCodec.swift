@@ -20,8 +20,9 @@ import SluiceCore
 ///
 /// `BatchEncoder` and `BatchDecoder` keep scratch state between batches; the static functions
 /// here make a fresh one per call. With kept state, the encoder allocates nothing per batch
-/// beyond the output buffer's growth, and the decoder nothing when it refills a recycled batch,
-/// except strings over 15 bytes that it has not seen recently.
+/// beyond the output buffer's growth, and the decoder refills a recycled batch in place, except
+/// string columns in dictionary form: those keep that form (`ValueCodes`), with a values lane and
+/// a codes array of their own, so that rows nothing reads are never copied out byte by byte.
 public enum BatchCodec {
     enum Field {
         static let streamID = 1, producerID = 2, sequence = 3, eventCount = 4

@@ -38,12 +38,8 @@ public struct BatchDecoder: Sendable {
 
 /// What string decoding keeps between columns and batches.
 struct StringScratch {
-    /// A dictionary-form column's distinct values.
-    var distinct = StringLane()
     /// The lengths of a column's strings, read before its arena is copied.
     var lengths: [Int] = []
-    /// A dictionary-form column's references, checked before the values are copied.
-    var refs: [UInt32] = []
 }
 
 /// One decode: a first pass reads the header fields and counts columns, so that sizes are checked

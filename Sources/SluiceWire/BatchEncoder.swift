@@ -222,11 +222,12 @@ private struct ColumnPlan {
         case .string:
             guard valuesSize > 0 else { return }
             // Dictionary form writes each distinct value, in first-seen order; plain form every row.
-            let strings = column.strings
+            // Plain form walks the flat arena: a lane in dictionary form whose values rarely repeat is flattened once.
+            let strings = refsSize > 0 ? column.strings : column.strings.flattened
             w.tag(F.stringLengths, .lengthDelimited)
             w.varint(UInt64(valuesSize))
             if refsSize > 0 {
-                for row in dictionary.firstRows { w.varint(UInt64(strings.length(of: row))) }
+                dictionary.forEachValue(of: strings) { w.varint(UInt64($0.count)) }
             } else {
                 strings.withUnsafeStorage { _, ends in
                     var start = 0
@@ -240,7 +241,7 @@ private struct ColumnPlan {
             w.tag(F.stringArena, .lengthDelimited)
             w.varint(UInt64(arenaSize))
             if refsSize > 0 {
-                for row in dictionary.firstRows { strings.withUTF8(at: row) { w.bytes($0) } }
+                dictionary.forEachValue(of: strings) { w.bytes($0) }
             } else {
                 strings.bytes.withUnsafeBytes { w.bytes($0) }
             }

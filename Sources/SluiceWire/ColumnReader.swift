@@ -64,12 +64,11 @@ struct ColumnReader {
             column = Column(bools: bools)
         case .string:
             if let refs = fields.stringRefs {
-                // Cleared first: a decode that threw may have left values behind.
-                scratch.distinct.removeAll(keepingCapacity: true)
-                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena, into: &scratch.distinct,
+                // The lane stays in dictionary form: rows are copied only if something changes them.
+                var values = StringLane()
+                try readStrings(lengths: fields.stringLengths, arena: fields.stringArena, into: &values,
                                 cut: &scratch.lengths)
-                try resolve(refs, distinct: scratch.distinct, into: &strings, scratch: &scratch.refs)
-                scratch.distinct.removeAll(keepingCapacity: true)
+                strings = StringLane(values: values, codes: try references(refs, distinct: values.count))
             } else {
                 try readStrings(lengths: fields.stringLengths, arena: fields.stringArena, into: &strings,
                                 cut: &scratch.lengths)
@@ -269,29 +268,24 @@ struct ColumnReader {
         }
     }
 
-    /// Dictionary form: each row names one of the distinct values. The references are checked
-    /// first, then the values are copied in one pass.
-    private func resolve(_ refs: Range<Int>, distinct: StringLane, into strings: inout StringLane,
-                         scratch indices: inout [UInt32]) throws {
+    /// Dictionary form: each row names one of the distinct values, checked against their count.
+    private func references(_ refs: Range<Int>, distinct: Int) throws -> [UInt32] {
         var reader = ProtoReader(base: base, range: refs)
-        var picked: [UInt32] = []
-        swap(&picked, &indices)
-        defer { swap(&picked, &indices) }
-        picked.removeAll(keepingCapacity: true)
-        let distinctCount = UInt64(distinct.count)
-        try wrap(.truncatedColumn, "\(place): string refs") {
-            while !reader.isAtEnd {
-                let ref = try reader.varint()
-                guard strings.count + picked.count < events else { throw tooMany() }
-                guard ref < distinctCount else {
-                    throw WireError(.malformedMessage, "\(place): row \(strings.count + picked.count + 1) refers to value \(ref) of \(distinctCount)")
+        let distinctCount = UInt64(distinct), events = self.events
+        // Filled in place: one capacity for the batch's events, which passed the size check.
+        return try [UInt32](unsafeUninitializedCapacity: events) { out, filled in
+            try wrap(.truncatedColumn, "\(place): string refs") {
+                while !reader.isAtEnd {
+                    let ref = try reader.varint()
+                    guard filled < events else { throw tooMany() }
+                    guard ref < distinctCount else {
+                        throw WireError(.malformedMessage, "\(place): row \(filled + 1) refers to value \(ref) of \(distinctCount)")
+                    }
+                    out[filled] = UInt32(truncatingIfNeeded: ref)
+                    filled += 1
                 }
-                picked.append(UInt32(ref))
             }
         }
-        picked.withUnsafeBufferPointer { strings.append(rowsOf: distinct, at: $0) }
-        // The references stay with the lane, so re-encoding it needs no hashing.
-        if strings.count == picked.count { strings.setValueCodes(picked, count: distinct.count) }
     }
 
     /// Bit i of the bitmap (least significant first) is row i's null flag. Leaves `nulls` empty

@@ -96,11 +96,11 @@ struct StringDictionary {
         return sizes
     }
 
-    /// The same from codes that already name equal values: one array lookup per row. Values
-    /// that are equal under different codes stay separate entries, which costs bytes, not
-    /// correctness.
+    /// The same for a lane in dictionary form, from its codes: one array lookup per row, and the
+    /// sizes summed per value. Values that are equal under different codes stay separate
+    /// entries, which costs bytes, not correctness.
     private mutating func build(_ lane: StringLane, codes: ValueCodes) -> Sizes {
-        let n = lane.count
+        let n = lane.count, m = codes.count
         var firstRows = take(&self.firstRows), refs = take(&self.refs)
         defer {
             self.firstRows = firstRows
@@ -110,34 +110,58 @@ struct StringDictionary {
         refs.removeAll(keepingCapacity: true)
         refs.append(contentsOf: repeatElement(0, count: n))
         var sizes = Sizes()
-        sizes.plainArena = lane.bytes.count
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(codes.count, 1)) { remap in
-            remap.initialize(repeating: -1)
-            lane.withUnsafeStorage { _, ends in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(2 * m, 1)) { table in
+            // Per value: its entry in this dictionary (-1 until used), then how many rows use it.
+            table.initialize(repeating: -1)
+            let remap = UnsafeMutableBufferPointer(rebasing: table[0..<m])
+            let uses = UnsafeMutableBufferPointer(rebasing: table[m..<(2 * m)])
+            uses.update(repeating: 0)
             codes.codes.withUnsafeBufferPointer { codes in
             refs.withUnsafeMutableBufferPointer { refs in
-                var start = 0
                 for row in 0..<n {
-                    let length = ends[row] - start
-                    start = ends[row]
-                    sizes.plainLengths += varintSize(UInt64(length))
                     let code = Int(codes[row])
                     var ref = Int(remap[code])
                     if ref < 0 {
                         ref = firstRows.count
                         remap[code] = Int32(ref)
                         firstRows.append(row)
-                        sizes.dictionaryLengths += varintSize(UInt64(length))
-                        sizes.dictionaryArena += length
                     }
+                    uses[code] &+= 1
                     refs[row] = UInt32(ref)
                     sizes.refs += varintSize(UInt64(ref))
                 }
             }
             }
+            codes.values.lane.withUnsafeStorage { _, ends in
+                for code in 0..<m where uses[code] > 0 {
+                    let length = ends[code] - (code == 0 ? 0 : ends[code - 1]), rows = Int(uses[code])
+                    let lengthSize = varintSize(UInt64(length))
+                    sizes.plainLengths += rows * lengthSize
+                    sizes.plainArena += rows * length
+                    sizes.dictionaryLengths += lengthSize
+                    sizes.dictionaryArena += length
+                }
             }
         }
         return sizes
+    }
+
+    /// Calls `body` with the bytes of each entry, in entry order, after `build(lane)`.
+    func forEachValue(of lane: StringLane, _ body: (UnsafeRawBufferPointer) -> Void) {
+        if let coded = lane.valueCodes {
+            coded.codes.withUnsafeBufferPointer { codes in
+                coded.values.lane.withUnsafeStorage { arena, ends in
+                    for row in firstRows {
+                        let code = Int(codes[row])
+                        body(UnsafeRawBufferPointer(rebasing: arena[(code == 0 ? 0 : ends[code - 1])..<ends[code]]))
+                    }
+                }
+            }
+        } else {
+            lane.withUnsafeStorage { arena, ends in
+                for row in firstRows { body(UnsafeRawBufferPointer(rebasing: arena[(row == 0 ? 0 : ends[row - 1])..<ends[row]])) }
+            }
+        }
     }
 
     private func take<T>(_ array: inout [T]) -> [T] {

@@ -36,4 +36,24 @@ import Testing
         }
         #expect(parts.reduce(0) { $0 + $1.count } == 500)
     }
+
+    /// A string column in dictionary form is estimated from its values and references without
+    /// walking its rows; distinct long values still make parts that each fit.
+    @Test func cutsDictionaryFormColumnsSoEachPartFits() {
+        let values = StringLane((0..<400).map { "value-\($0)-" + String(repeating: "z", count: 600) })
+        var b = EventBatch(types: [.long, .string])
+        let codes = (0..<800).map { UInt32(($0 * 7) % 400) }
+        b.timestamps = (0..<800).map(Int64.init)
+        b.kinds = Array(repeating: .current, count: 800)
+        b.columns = [Column(longs: (0..<800).map(Int64.init)), Column(strings: StringLane(values: values, codes: codes))]
+        let limits = WireLimits(maxFrameBytes: 64 << 10, maxDecompressedBytes: 64 << 10)
+        let parts = BatchSplitter.parts(of: b, limits: limits)
+        #expect(parts.count > 1)
+        for part in parts {
+            var out = ByteBuffer()
+            #expect(throws: Never.self) { try BatchCodec.encode(part, header: BatchHeader(streamID: 1, producerID: 1, sequence: 1), into: &out) }
+            #expect(out.readableBytes <= limits.maxDecompressedBytes)
+        }
+        #expect(parts.flatMap { Array($0.columns[1].strings) } == Array(b.columns[1].strings))
+    }
 }

@@ -91,21 +91,39 @@ import Testing
         #expect(try encode(part) == encode(batch.gather(rows)))
     }
 
-    @Test func changingALaneDropsItsCodes() throws {
+    /// A decoded lane stays in dictionary form through changes that only drop or reorder rows of
+    /// its own values, and turns flat (with the same rows) on any other change.
+    @Test func changingALaneKeepsItsRowsInEitherForm() throws {
         var batch = EventBatch(types: [.string])
-        for i in 0..<20 { batch.append(timestamp: Int64(i), values: [.string(i % 2 == 0 ? "a" : "b")]) }
+        for i in 0..<20 { batch.append(timestamp: Int64(i), values: [.string(["a", "bb", "ccc"][i % 3])]) }
         let decoded = try BatchCodec.decode(encode(batch), schema: [.string]).batch.columns[0].strings
+        let other = try BatchCodec.decode(encode(batch), schema: [.string]).batch.columns[0].strings
         #expect(decoded.valueCodes != nil)
-        let changes: [(inout StringLane) -> Void] = [
-            { $0.append("c") }, { $0.appendEmpty() }, { $0.removeFirst(1) }, { $0.remove(at: 3) },
-            { $0.append(from: decoded, row: 0) }, { $0.append(from: decoded, rows: 0..<2) },
-            { lane in [0, 1].withUnsafeBufferPointer { lane.append(rowsOf: decoded, at: $0) } }, { $0.removeAll() },
+        let rows = Array(decoded)
+        let changes: [(name: String, keepsCodes: Bool, change: (inout StringLane) -> Void, expected: [String])] = [
+            ("append a string", false, { $0.append("d") }, rows + ["d"]),
+            ("append empty", false, { $0.appendEmpty() }, rows + [""]),
+            ("remove first", true, { $0.removeFirst(2) }, Array(rows.dropFirst(2))),
+            ("remove one", true, { $0.remove(at: 3) }, Array(rows[..<3] + rows[4...])),
+            ("append a row of its own values", false, { $0.append(from: decoded, row: 0) }, rows + [rows[0]]),
+            ("append a run of its own values", true, { $0.append(from: decoded, rows: 1..<3) }, rows + rows[1..<3]),
+            ("append a run of other values", false, { $0.append(from: other, rows: 1..<3) }, rows + rows[1..<3]),
+            ("gather from other values", false, { lane in [4, 0].withUnsafeBufferPointer { lane.append(rowsOf: other, at: $0) } },
+             rows + [rows[4], rows[0]]),
+            ("remove all", false, { $0.removeAll() }, []),
         ]
-        for change in changes {
+        for (name, keepsCodes, change, expected) in changes {
             var lane = decoded
             change(&lane)
-            #expect(lane.valueCodes == nil)
+            #expect((lane.valueCodes != nil) == keepsCodes, "\(name)")
+            #expect(Array(lane) == expected, "\(name)")
+            #expect(Array(lane.flattened) == expected && lane.flattened.valueCodes == nil, "\(name)")
+            #expect(lane.ends.count == expected.count, "\(name)")
         }
+        // Into an empty lane, gathers and runs take codes only.
+        var empty = StringLane()
+        [5, 1].withUnsafeBufferPointer { empty.append(rowsOf: decoded, at: $0) }
+        #expect(empty.valueCodes?.values === decoded.valueCodes?.values && Array(empty) == [rows[5], rows[1]])
     }
 
     @Test func duplicateDictionaryValuesStayCorrect() throws {

@@ -14,7 +14,7 @@ With --replication, the stateful tier is two HA groups (a1+b1, c1+d1, one `sluic
 partitioner's destinations are `@destination(group=…)`, and the run is repeated for `sync` (the default,
 acknowledged once the follower holds a batch) and compared with the same topology's single nodes.
 
-Usage: perf/scripts/tiers.py [--count N] [--engine .build/release/sluice] [--replication] [--no-http]
+Usage: perf/scripts/tiers.py [--count N] [--engine .build/release/sluice] [--replication] [--no-http] [--group-names]
 """
 import argparse
 import json
@@ -89,6 +89,7 @@ def status(admin):
 
 
 STATEFUL_APP = "stats"
+BATCH = 1024
 STATEFUL = {"a1": ("g1", "b1"), "b1": ("g1", "a1"), "c1": ("g2", "d1"), "d1": ("g2", "c1")}
 
 
@@ -145,7 +146,7 @@ def run(engine, http, count, work, replication=None, group_names=False):
                 time.sleep(0.05)
         start = time.time()
         sent = subprocess.run([engine, "send", "--to", "127.0.0.1:%d" % ports["s1"]["listen"], "--stream", "RequestIn",
-                               "--generate", "request", "--ids", "--count", str(count)], capture_output=True, text=True)
+                               "--generate", "request", "--ids", "--count", str(count), "--batch", str(BATCH)], capture_output=True, text=True)
         if sent.returncode != 0:
             raise SystemExit("send failed: " + sent.stderr[-500:])
 
@@ -171,12 +172,16 @@ def main():
     ap.add_argument("--replication", action="store_true", help="also run the stateful tier as HA groups (sync)")
     ap.add_argument("--no-http", action="store_true", help="skip the JSON/HTTP run")
     ap.add_argument("--stateful-app", choices=["stats", "forward"], default="stats")
+    ap.add_argument("--batch", type=int, default=1024, help="events per batch that `sluice send` sends (its default 1024)")
+    ap.add_argument("--group-names", action="store_true",
+                    help="name the partitioner's destinations g1 and g2 in every run, so that the tenants split the same way each time")
     args = ap.parse_args()
-    global STATEFUL_APP
+    global STATEFUL_APP, BATCH
     STATEFUL_APP = args.stateful_app
+    BATCH = args.batch
     work = tempfile.mkdtemp(prefix="sluice-tiers-perf-")
     results = {}
-    runs = [("binary", False, None, args.replication)] + ([("binary+sync", False, "sync", True)] if args.replication else []) \
+    runs = [("binary", False, None, args.replication or args.group_names)] + ([("binary+sync", False, "sync", True)] if args.replication else []) \
         + ([] if args.no_http else [("json/http", True, None, False)])
     for name, http, replication, group_names in runs:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -1,27 +1,45 @@
-/// A string column's values: every row's UTF-8 bytes back to back in one arena, and the offset
-/// where each row ends. Copying rows copies bytes, so batches never hold one heap object per
-/// string, and the wire codec moves arenas with `memcpy`. The bytes are always valid UTF-8:
-/// everything that appends unchecked bytes validates (and repairs) them first.
+/// A string column's values, in one of two forms:
+/// - flat: every row's UTF-8 bytes back to back in one arena, and the offset where each row ends.
+///   Copying rows copies bytes, so batches never hold one heap object per string, and the wire
+///   codec moves arenas with `memcpy`;
+/// - dictionary form (`ValueCodes`): the distinct values once, and one code per row. The decoder
+///   produces it, and gathers and slices into an empty lane keep it, so columns that nothing reads
+///   cross a node as 4 bytes per row. Any other change turns the lane flat first.
+/// The bytes are always valid UTF-8: everything that appends unchecked bytes validates (and
+/// repairs) them first.
 public struct StringLane: Sendable {
+    /// Flat form; both empty in dictionary form.
     @usableFromInline var _bytes = ByteArena()
     @usableFromInline var _ends: [Int] = []
-    /// Set only while every row has one (see `ValueCodes`); any other change drops them.
+    /// Dictionary form when set.
     @usableFromInline var _codes: ValueCodes?
 
-    @inlinable public var bytes: ByteArena { _bytes }
-    /// `ends[row]` is where the row's bytes end; it starts where the previous row ends (0 for row 0).
-    @inlinable public var ends: [Int] { _ends }
-    /// Per-row codes of equal values, when the lane came from a dictionary (`ValueCodes`).
+    /// The arena of the flat form (copied out of dictionary form, so hot paths check `valueCodes`).
+    public var bytes: ByteArena { _codes == nil ? _bytes : flattened._bytes }
+    /// `ends[row]` is where the row's bytes end in `bytes`; it starts where the previous row ends (0 for row 0).
+    public var ends: [Int] { _codes == nil ? _ends : flattened._ends }
+    /// The values and per-row codes, when the lane is in dictionary form.
     @inlinable public var valueCodes: ValueCodes? { _codes }
 
-    /// Records that rows with equal `codes` (each below `count`) hold equal bytes: the decoder
-    /// knows this of a column that travelled in dictionary form.
-    public mutating func setValueCodes(_ codes: [UInt32], count: Int) {
-        precondition(codes.count == self.count && codes.allSatisfy { Int($0) < count }, "one code per row, each below count")
-        _codes = ValueCodes(codes: codes, count: count)
+    public init() {}
+
+    /// The bytes of all rows together (what the flat arena holds or would hold).
+    public var byteCount: Int {
+        guard let coded = _codes else { return _bytes.count }
+        return coded.values.lane.withUnsafeStorage { _, ends in
+            coded.codes.reduce(0) { total, code in
+                let c = Int(code)
+                return total + ends[c] - (c == 0 ? 0 : ends[c - 1])
+            }
+        }
     }
 
-    public init() {}
+    /// Dictionary form: row i is `values[codes[i]]`. `values` is used flat (copied flat if it is not).
+    public init(values: StringLane, codes: [UInt32]) {
+        let flat = values.flattened
+        precondition(codes.allSatisfy { Int($0) < flat.count }, "each code names one of the values")
+        _codes = ValueCodes(values: StringValues(flat: flat), codes: codes)
+    }
 
     /// `rows` empty strings: one fill, no bytes.
     public init(emptyRows rows: Int) {
@@ -33,13 +51,30 @@ public struct StringLane: Sendable {
     }
 
     @inlinable
-    public var count: Int { _ends.count }
+    public var count: Int { _codes?.codes.count ?? _ends.count }
+
+    /// The same rows in flat form: a copy of their bytes when in dictionary form.
+    public var flattened: StringLane {
+        guard let coded = _codes else { return self }
+        var out = StringLane()
+        coded.codes.withUnsafeBufferPointer { out.appendFlat(rowsOf: coded.values.lane, at: $0) }
+        return out
+    }
+
+    @usableFromInline
+    mutating func makeFlat() {
+        if _codes != nil { self = flattened }
+    }
+
+    /// Where a row starts in the flat arena.
+    @inlinable
+    func start(of row: Int) -> Int { row == 0 ? 0 : _ends[row - 1] }
 
     @inlinable
-    public func start(of row: Int) -> Int { row == 0 ? 0 : _ends[row - 1] }
-
-    @inlinable
-    public func length(of row: Int) -> Int { _ends[row] - start(of: row) }
+    public func length(of row: Int) -> Int {
+        if let coded = _codes { return coded.values.lane.length(of: Int(coded.codes[row])) }
+        return _ends[row] - start(of: row)
+    }
 
     /// Row `row` as a `String`. Strings over 15 bytes allocate: hot paths read bytes instead.
     public subscript(row: Int) -> String {
@@ -49,17 +84,21 @@ public struct StringLane: Sendable {
     /// Calls `body` with row `row`'s bytes, in place.
     @inlinable
     public func withUTF8<R>(at row: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let coded = _codes { return try coded.values.lane.withUTF8(at: Int(coded.codes[row]), body) }
         let start = start(of: row), end = _ends[row]
         return try _bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
     }
 
-    /// The arena and the row ends as raw buffers, for loops over many rows.
+    /// The flat arena and row ends as raw buffers, for loops over many rows. A lane in dictionary
+    /// form is flattened into a copy first: loops that can work on codes check `valueCodes`.
     @inlinable
     public func withUnsafeStorage<R>(_ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
-        try _bytes.withUnsafeBytes { arena in try _ends.withUnsafeBufferPointer { try body(arena, $0) } }
+        if _codes != nil { return try flattened.withUnsafeStorage(body) }
+        return try _bytes.withUnsafeBytes { arena in try _ends.withUnsafeBufferPointer { try body(arena, $0) } }
     }
 
     public mutating func reserveCapacity(rows: Int, bytes byteCount: Int = 0) {
+        if _codes != nil { return }
         _ends.reserveCapacity(rows)
         if byteCount > 0 { _bytes.reserveCapacity(_bytes.count + byteCount) }
     }
@@ -72,7 +111,7 @@ public struct StringLane: Sendable {
 
     @inlinable
     public mutating func append(_ s: String) {
-        _codes = nil
+        makeFlat()
         var s = s
         s.withUTF8 { _bytes.append(UnsafeRawBufferPointer($0)) }
         _ends.append(_bytes.count)
@@ -81,7 +120,7 @@ public struct StringLane: Sendable {
     /// Appends bytes known to be valid UTF-8 (taken from another lane or a `String`).
     @inlinable
     public mutating func append(validUTF8 raw: UnsafeRawBufferPointer) {
-        _codes = nil
+        makeFlat()
         _bytes.append(raw)
         _ends.append(_bytes.count)
     }
@@ -89,7 +128,7 @@ public struct StringLane: Sendable {
     /// Appends several rows with one copy: `raw` holds their bytes back to back (valid UTF-8),
     /// `rowLengths` each row's share, summing to `raw.count`.
     public mutating func append(validUTF8 raw: UnsafeRawBufferPointer, rowLengths: [Int]) {
-        _codes = nil
+        makeFlat()
         var end = _bytes.count
         _bytes.append(raw)
         reserveEnds(rowLengths.count)
@@ -112,7 +151,7 @@ public struct StringLane: Sendable {
 
     @inlinable
     public mutating func appendEmpty() {
-        _codes = nil
+        makeFlat()
         _ends.append(_bytes.count)
     }
 
@@ -121,10 +160,26 @@ public struct StringLane: Sendable {
         other.withUTF8(at: row) { append(validUTF8: $0) }
     }
 
-    /// Copies a run of rows with one copy of their bytes.
+    /// Copies a run of rows: their codes when `other` is in dictionary form and this lane is
+    /// empty or shares its values, otherwise their bytes with one copy.
     public mutating func append(from other: StringLane, rows: Range<Int>) {
         guard !rows.isEmpty else { return }
-        _codes = count == 0 ? other._codes.map { ValueCodes(codes: Array($0.codes[rows]), count: $0.count) } : nil
+        if let source = other._codes {
+            if count == 0 {
+                self = StringLane(coded: ValueCodes(values: source.values, codes: Array(source.codes[rows])))
+                return
+            }
+            if _codes?.values === source.values {
+                _codes!.codes.append(contentsOf: source.codes[rows])
+                return
+            }
+            makeFlat()
+            source.codes.withUnsafeBufferPointer { codes in
+                appendFlat(rowsOf: source.values.lane, at: UnsafeBufferPointer(rebasing: codes[rows]))
+            }
+            return
+        }
+        makeFlat()
         let from = other.start(of: rows.lowerBound), to = other._ends[rows.upperBound - 1]
         let shift = _bytes.count - from
         other._bytes.withUnsafeBytes { _bytes.append(UnsafeRawBufferPointer(rebasing: $0[from..<to])) }
@@ -134,14 +189,51 @@ public struct StringLane: Sendable {
         }
     }
 
-    /// Appends rows of `source`, chosen by index (a dictionary's values by reference), with one
-    /// reservation for all their bytes. Every index must be below `source.count`.
+    @usableFromInline
+    init(coded: ValueCodes) {
+        _codes = coded
+    }
+
+    /// Appends rows of `source`, chosen by index. From a lane in dictionary form into an empty
+    /// lane (or one sharing its values) only the codes are copied; otherwise the bytes, with one
+    /// reservation for all of them. Every index must be below `source.count`.
     @inlinable
     public mutating func append<Index: FixedWidthInteger>(rowsOf source: StringLane, at indices: UnsafeBufferPointer<Index>) {
         let n = indices.count
         guard n > 0 else { return }
-        _codes = count == 0 ? source._codes.map { c in ValueCodes(codes: indices.map { c.codes[Int($0)] }, count: c.count) } : nil
-        source.withUnsafeStorage { arena, e in
+        guard let coded = source._codes else {
+            makeFlat()
+            appendFlat(rowsOf: source, at: indices)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { picked in
+            coded.codes.withUnsafeBufferPointer { codes in
+                for k in 0..<n { picked[k] = codes[Int(indices[k])] }
+            }
+            if count == 0 {
+                self = StringLane(coded: ValueCodes(values: coded.values, codes: Array(picked)))
+            } else if _codes?.values === coded.values {
+                appendCodes(UnsafeBufferPointer(picked))
+            } else {
+                makeFlat()
+                appendFlat(rowsOf: coded.values.lane, at: UnsafeBufferPointer(picked))
+            }
+        }
+    }
+
+    /// More rows in dictionary form, naming this lane's values.
+    @usableFromInline
+    mutating func appendCodes(_ codes: UnsafeBufferPointer<UInt32>) {
+        _codes!.codes.append(contentsOf: codes)
+    }
+
+    /// `append(rowsOf:at:)` between flat lanes: copies the bytes.
+    @usableFromInline
+    mutating func appendFlat<Index: FixedWidthInteger>(rowsOf source: StringLane, at indices: UnsafeBufferPointer<Index>) {
+        let n = indices.count
+        guard n > 0 else { return }
+        source._bytes.withUnsafeBytes { arena in
+        source._ends.withUnsafeBufferPointer { e in
             var total = 0
             for i in indices {
                 let r = Int(i)
@@ -153,16 +245,16 @@ public struct StringLane: Sendable {
             }
             var position = _bytes.count
             let destination = _bytes.appendUninitialized(total) - position
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { newEnds in
-                for (k, i) in indices.enumerated() {
-                    let r = Int(i)
-                    let start = r == 0 ? 0 : e[r - 1], length = e[r] - start
-                    copyBytes(to: destination + position, from: arena.baseAddress! + start, count: length)
-                    position += length
-                    newEnds[k] = position
-                }
-                _ends.append(contentsOf: UnsafeBufferPointer(newEnds))
+            // The source's arena pointer stays valid: this lane's growth never touches it.
+            reserveEnds(n)
+            for i in indices {
+                let r = Int(i)
+                let start = r == 0 ? 0 : e[r - 1], length = e[r] - start
+                copyBytes(to: destination + position, from: arena.baseAddress! + start, count: length)
+                position += length
+                _ends.append(position)
             }
+        }
         }
     }
 
@@ -174,10 +266,13 @@ public struct StringLane: Sendable {
         if needed > _ends.capacity { _ends.reserveCapacity(Swift.max(needed, 2 * _ends.capacity)) }
     }
 
-    /// Drops the first `n` rows.
+    /// Drops the first `n` rows (codes only, in dictionary form).
     public mutating func removeFirst(_ n: Int) {
-        _codes = nil
         guard n > 0 else { return }
+        if _codes != nil {
+            _codes!.codes.removeFirst(n)
+            return
+        }
         let cut = _ends[n - 1]
         _bytes.removeFirst(cut)
         _ends.removeFirst(n)
@@ -187,7 +282,10 @@ public struct StringLane: Sendable {
     }
 
     public mutating func remove(at row: Int) {
-        _codes = nil
+        if _codes != nil {
+            _codes!.codes.remove(at: row)
+            return
+        }
         let start = start(of: row), end = _ends[row], length = end - start
         _bytes.removeSubrange(start..<end)
         _ends.remove(at: row)
@@ -234,7 +332,7 @@ public struct StringLane: Sendable {
 /// Rows as `String`s, for edges and tests (each access over 15 bytes allocates).
 extension StringLane: RandomAccessCollection {
     public var startIndex: Int { 0 }
-    public var endIndex: Int { ends.count }
+    public var endIndex: Int { count }
 }
 
 extension StringLane: ExpressibleByArrayLiteral {

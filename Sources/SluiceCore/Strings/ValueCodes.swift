@@ -1,15 +1,33 @@
-/// A string lane's rows as small integers where equal codes mean equal bytes (equal bytes may
-/// still have different codes). A lane decoded from dictionary form keeps the references it was
-/// sent, and rows copied into an empty lane keep theirs, so that an encoder can rebuild the
-/// dictionary by array lookups instead of hashing and comparing every cell again.
+/// A string lane in dictionary form: its distinct values once, and per row the code of its value.
+/// A lane decoded from the wire's dictionary form stays in this form, and so do rows gathered or
+/// sliced from it into an empty lane, so that a batch can cross a node (decode, filter, split by
+/// key, encode) without copying the bytes of strings that nothing reads, and an encoder rebuilds
+/// the dictionary by array lookups instead of hashing every cell. Equal codes mean equal bytes;
+/// equal bytes may still have different codes.
 public struct ValueCodes: Sendable {
+    /// The values rows refer to, in flat form.
+    public let values: StringValues
     /// One per row, each below `count`.
-    public let codes: [UInt32]
-    public let count: Int
+    public internal(set) var codes: [UInt32]
 
-    @inlinable
-    public init(codes: [UInt32], count: Int) {
+    /// How many values the codes can name.
+    @inlinable public var count: Int { values.lane.count }
+
+    @usableFromInline
+    init(values: StringValues, codes: [UInt32]) {
+        self.values = values
         self.codes = codes
-        self.count = count
+    }
+}
+
+/// The distinct values of a lane in dictionary form, shared by every lane cut from it.
+public final class StringValues: Sendable {
+    /// Always flat (not itself in dictionary form).
+    public let lane: StringLane
+
+    @usableFromInline
+    init(flat lane: StringLane) {
+        precondition(lane._codes == nil, "dictionary values are flat")
+        self.lane = lane
     }
 }

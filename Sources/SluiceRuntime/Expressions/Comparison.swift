@@ -104,6 +104,15 @@ enum Comparison {
                 let x = a.evaluate(input)
                 var out = [Bool](repeating: false, count: x.count)
                 withUTF8Bytes(k) { key in
+                    if let coded = x.strings.valueCodes {
+                        // Each distinct value is compared once; rows look their value's answer up.
+                        let values = coded.values.lane
+                        let answers = (0..<values.count).map { v in values.withUTF8(at: v) { equalBytes($0, key) == wantEqual } }
+                        coded.codes.withUnsafeBufferPointer { codes in
+                            for i in 0..<codes.count { out[i] = answers[Int(codes[i])] }
+                        }
+                        return
+                    }
                     x.strings.withUnsafeStorage { arena, ends in
                         var start = 0
                         for i in 0..<ends.count {

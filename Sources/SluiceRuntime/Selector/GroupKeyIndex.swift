@@ -30,6 +30,8 @@ final class GroupKeyIndex: Snapshottable {
                 }
                 longIDs = table
                 return out
+            case .string where c.strings.valueCodes != nil:
+                return ids(forCoded: c, kinds: kinds)
             case .string:
                 var table = stringIDs
                 stringIDs = StringKeyTable()
@@ -63,6 +65,46 @@ final class GroupKeyIndex: Snapshottable {
             }
         }
         for i in 0..<rows where kinds[i] != .reset { out[i] = id(values: columns.map { $0.value(at: i) }) }
+        return out
+    }
+
+    /// A string key column in dictionary form: each distinct value is looked up once, at the first
+    /// row that has it, so ids still follow first-seen order.
+    private func ids(forCoded c: Column, kinds: [EventKind]) -> [Int32] {
+        let coded = c.strings.valueCodes!
+        let rows = kinds.count
+        var out = [Int32](repeating: 0, count: rows)
+        var table = stringIDs
+        stringIDs = StringKeyTable()
+        var nextID = Int32(keys.count)
+        var newKeyRows: [Int] = []
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(coded.count, 1)) { idOfCode in
+            idOfCode.initialize(repeating: -1)
+            out.withUnsafeMutableBufferPointer { out in
+            kinds.withUnsafeBufferPointer { kinds in
+            coded.codes.withUnsafeBufferPointer { codes in
+            coded.values.lane.withUnsafeStorage { arena, ends in
+                for i in 0..<rows where kinds[i] != .reset {
+                    let code = Int(codes[i])
+                    var id = idOfCode[code]
+                    if id < 0 {
+                        let start = code == 0 ? 0 : ends[code - 1]
+                        id = table.id(UnsafeRawBufferPointer(rebasing: arena[start..<ends[code]]), orInsert: nextID)
+                        if id == nextID {
+                            newKeyRows.append(i)
+                            nextID += 1
+                        }
+                        idOfCode[code] = id
+                    }
+                    out[i] = id
+                }
+            }
+            }
+            }
+            }
+        }
+        for row in newKeyRows { keys.append([.string(c.string(at: row))]) }
+        stringIDs = table
         return out
     }
 
