@@ -51,7 +51,10 @@ public struct StringLane: Sendable {
     }
 
     @inlinable
-    public var count: Int { _codes?.codes.count ?? _ends.count }
+    public var count: Int {
+        if _slowPath(_codes != nil) { return _codes.unsafelyUnwrapped.codes.count }
+        return _ends.count
+    }
 
     /// The same rows in flat form: a copy of their bytes when in dictionary form.
     public var flattened: StringLane {
@@ -61,10 +64,13 @@ public struct StringLane: Sendable {
         return out
     }
 
-    @usableFromInline
+    @inlinable
     mutating func makeFlat() {
-        if _codes != nil { self = flattened }
+        if _slowPath(_codes != nil) { flatten() }
     }
+
+    @usableFromInline
+    mutating func flatten() { self = flattened }
 
     /// Where a row starts in the flat arena.
     @inlinable
@@ -72,8 +78,14 @@ public struct StringLane: Sendable {
 
     @inlinable
     public func length(of row: Int) -> Int {
-        if let coded = _codes { return coded.values.lane.length(of: Int(coded.codes[row])) }
+        if _slowPath(_codes != nil) { return codedLength(of: row) }
         return _ends[row] - start(of: row)
+    }
+
+    @usableFromInline
+    func codedLength(of row: Int) -> Int {
+        let coded = _codes.unsafelyUnwrapped
+        return coded.values.lane.length(of: Int(coded.codes[row]))
     }
 
     /// Row `row` as a `String`. Strings over 15 bytes allocate: hot paths read bytes instead.
@@ -82,19 +94,35 @@ public struct StringLane: Sendable {
     }
 
     /// Calls `body` with row `row`'s bytes, in place.
-    @inlinable
+    @inlinable @inline(__always)
     public func withUTF8<R>(at row: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if let coded = _codes { return try coded.values.lane.withUTF8(at: Int(coded.codes[row]), body) }
+        if _slowPath(_codes != nil) {
+            let coded = _codes.unsafelyUnwrapped
+            return try coded.values.lane.withUTF8(at: Int(coded.codes[row]), body)
+        }
+        let start = start(of: row), end = _ends[row]
+        return try _bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+    }
+
+    /// `withUTF8(at:)` for a lane known to be flat (one its owner only appends to), without the
+    /// check for dictionary form: for lookup tables probed once per row.
+    @inlinable @inline(__always)
+    public func withFlatUTF8<R>(at row: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let start = start(of: row), end = _ends[row]
         return try _bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
     }
 
     /// The flat arena and row ends as raw buffers, for loops over many rows. A lane in dictionary
     /// form is flattened into a copy first: loops that can work on codes check `valueCodes`.
-    @inlinable
+    @inlinable @inline(__always)
     public func withUnsafeStorage<R>(_ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
-        if _codes != nil { return try flattened.withUnsafeStorage(body) }
-        return try _bytes.withUnsafeBytes { arena in try _ends.withUnsafeBufferPointer { try body(arena, $0) } }
+        if _slowPath(_codes != nil) { return try flattened.withFlatStorage(body) }
+        return try withFlatStorage(body)
+    }
+
+    @inlinable @inline(__always)
+    func withFlatStorage<R>(_ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
+        try _bytes.withUnsafeBytes { arena in try _ends.withUnsafeBufferPointer { try body(arena, $0) } }
     }
 
     public mutating func reserveCapacity(rows: Int, bytes byteCount: Int = 0) {
@@ -228,7 +256,7 @@ public struct StringLane: Sendable {
     }
 
     /// `append(rowsOf:at:)` between flat lanes: copies the bytes.
-    @usableFromInline
+    @inlinable
     mutating func appendFlat<Index: FixedWidthInteger>(rowsOf source: StringLane, at indices: UnsafeBufferPointer<Index>) {
         let n = indices.count
         guard n > 0 else { return }
@@ -245,14 +273,17 @@ public struct StringLane: Sendable {
             }
             var position = _bytes.count
             let destination = _bytes.appendUninitialized(total) - position
-            // The source's arena pointer stays valid: this lane's growth never touches it.
-            reserveEnds(n)
-            for i in indices {
-                let r = Int(i)
-                let start = r == 0 ? 0 : e[r - 1], length = e[r] - start
-                copyBytes(to: destination + position, from: arena.baseAddress! + start, count: length)
-                position += length
-                _ends.append(position)
+            // The ends go to a scratch buffer first: appending them one by one checks capacity per row.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { newEnds in
+                for (k, i) in indices.enumerated() {
+                    let r = Int(i)
+                    let start = r == 0 ? 0 : e[r - 1], length = e[r] - start
+                    copyBytes(to: destination + position, from: arena.baseAddress! + start, count: length)
+                    position += length
+                    newEnds[k] = position
+                }
+                reserveEnds(n)
+                _ends.append(contentsOf: UnsafeBufferPointer(newEnds))
             }
         }
         }
@@ -310,21 +341,30 @@ public struct StringLane: Sendable {
     /// Row by row from one of two lanes: `sources[i]` 0 picks `first`, otherwise `second`.
     public init(picking rows: UnsafeBufferPointer<Int32>, sources: UnsafeBufferPointer<UInt8>,
                 first: StringLane, second: StringLane) {
-        var total = 0
-        for i in 0..<rows.count {
-            let lane = sources[i] == 0 ? first : second
-            total += lane.length(of: Int(rows[i]))
-        }
-        reserveCapacity(rows: rows.count, bytes: total)
-        first.withUnsafeStorage { a, ae in
-            second.withUnsafeStorage { b, be in
-                for i in 0..<rows.count {
-                    let row = Int(rows[i])
-                    let (arena, e) = sources[i] == 0 ? (a, ae) : (b, be)
-                    let start = row == 0 ? 0 : e[row - 1]
-                    append(validUTF8: UnsafeRawBufferPointer(rebasing: arena[start..<e[row]]))
-                }
+        let n = rows.count
+        guard n > 0 else { return }
+        // Raw buffers throughout: this runs once per row of a window's output.
+        first.flattened.withUnsafeStorage { a, ae in
+        second.flattened.withUnsafeStorage { b, be in
+            var total = 0
+            for i in 0..<n {
+                let r = Int(rows[i]), e = sources[i] == 0 ? ae : be
+                total += e[r] - (r == 0 ? 0 : e[r - 1])
             }
+            let destination = total > 0 ? _bytes.appendUninitialized(total) : nil
+            var position = 0
+            _ends = [Int](unsafeUninitializedCapacity: n) { ends, filled in
+                for i in 0..<n {
+                    let r = Int(rows[i])
+                    let (arena, e) = sources[i] == 0 ? (a, ae) : (b, be)
+                    let start = r == 0 ? 0 : e[r - 1], length = e[r] - start
+                    if length > 0 { copyBytes(to: destination! + position, from: arena.baseAddress! + start, count: length) }
+                    position += length
+                    ends[i] = position
+                }
+                filled = n
+            }
+        }
         }
     }
 }

@@ -73,7 +73,8 @@ struct StringKeyTable {
                 keys.append(validUTF8: key)
                 return newID
             }
-            if slotHashes[i] == h && keys.withUTF8(at: Int(k), { equalBytes($0, key) }) { return slotIDs[i] }
+            // `keys` only ever grows by appends of bytes, so it is flat.
+            if slotHashes[i] == h && keys.withFlatUTF8(at: Int(k), { equalBytes($0, key) }) { return slotIDs[i] }
             i = (i + 1) & mask
         }
     }
