@@ -30,6 +30,13 @@ enum AttributeUsage {
         return attributes.map { names.contains($0) }
     }
 
+    /// Every attribute name `expressions` mention (over-approximated as above).
+    static func names(in expressions: [Expression]) -> Set<String> {
+        var names = Set<String>()
+        expressions.forEach { collect($0, into: &names) }
+        return names
+    }
+
     private static func collect(_ e: Expression, into names: inout Set<String>) {
         switch e.kind {
         case .constant, .streamIsNull:

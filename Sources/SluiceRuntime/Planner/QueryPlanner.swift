@@ -183,7 +183,12 @@ struct QueryPlanner {
         if let window, batching, currentOn, !expiredOn, having == nil, !(slots.isEmpty && groupBy.isEmpty),
            query.selector.groupBy.allSatisfy({ Self.readsOnlyTheRow($0, aggregates: false) }),
            (query.selector.projection ?? []).allSatisfy({ Self.readsOnlyTheRow($0.expression, aggregates: true) }) {
-            let accumulation = BatchAccumulation(selector: selector, inputTypes: schema.attributes.map(\.type))
+            // `select *` reads every attribute; otherwise only what the projection and `group by` name.
+            let carried = query.selector.projection.map { projection in
+                let read = AttributeUsage.names(in: projection.map(\.expression) + query.selector.groupBy)
+                return schema.attributes.map { read.contains($0.name) }
+            }
+            let accumulation = BatchAccumulation(selector: selector, inputTypes: schema.attributes.map(\.type), carried: carried)
             if window.accumulate(into: accumulation) { selector.accumulation = accumulation }
         }
         planned.outputIgnoresChunking = query.outputRate == nil

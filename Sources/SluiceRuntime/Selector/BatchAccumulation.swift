@@ -18,10 +18,21 @@ final class BatchAccumulation: BatchAccumulator, Snapshottable {
     /// Scratch: group id → its last row in the chunk being folded, -1 when untouched.
     private var lastInChunk: [Int32] = []
     private(set) var accumulatedCount = 0
+    /// Per input attribute, whether the projection or `group by` can read it. Only those columns
+    /// of `pending` are filled; the others stay empty and reach the projection as zero stand-ins.
+    private let carried: [Int]
 
-    init(selector: QuerySelector, inputTypes: [AttributeType]) {
+    init(selector: QuerySelector, inputTypes: [AttributeType], carried: [Bool]? = nil) {
         self.selector = selector
         pending = EventBatch(types: inputTypes)
+        self.carried = inputTypes.indices.filter { carried?[$0] ?? true }
+    }
+
+    /// `pending`'s rows at `rows` as a whole batch: carried columns gathered, the others zero.
+    private func pendingRows(_ rows: [Int]) -> EventBatch {
+        var columns = pending.columns.map { Column(unread: $0.type, count: rows.count) }
+        for c in carried { columns[c] = pending.columns[c].gather(rows) }
+        return EventBatch(timestamps: rows.map { pending.timestamps[$0] }, kinds: rows.map { pending.kinds[$0] }, columns: columns)
     }
 
     func accumulate(_ chunk: EventBatch, rows: Range<Int>) {
@@ -62,14 +73,16 @@ final class BatchAccumulation: BatchAccumulator, Snapshottable {
             lastRows.append(Int(lastInChunk[gi]))
             lastInChunk[gi] = -1
         }
-        // One pass per column rather than one append per row, and no batch in between.
-        pending.append(from: part, at: lastRows)
+        // One pass per carried column rather than one append per row, and no batch in between.
+        pending.timestamps.append(contentsOf: lastRows.lazy.map { part.timestamps[$0] })
+        pending.kinds.append(contentsOf: lastRows.lazy.map { part.kinds[$0] })
+        for c in carried { pending.columns[c].append(from: part.columns[c], at: lastRows) }
         accumulatedCount += n
     }
 
     func flushAccumulated(at time: Int64) {
         guard accumulatedCount > 0 else { return }
-        var last = pending.gather(order.map { Int(rowOfGroup[Int($0)]) })
+        var last = pendingRows(order.map { Int(rowOfGroup[Int($0)]) })
         let groupIDs = order
         for slot in selector.aggregates { last.columns.append(slot.aggregator.results(ofGroups: groupIDs)) }
         for g in order { rowOfGroup[Int(g)] = -1 }
@@ -87,7 +100,7 @@ final class BatchAccumulation: BatchAccumulator, Snapshottable {
     }
 
     func snapshot(into w: inout StateWriter) {
-        w.write(pending.gather(order.map { Int(rowOfGroup[Int($0)]) }))
+        w.write(pendingRows(order.map { Int(rowOfGroup[Int($0)]) }))
         w.write(order.map { Int64($0) })
         w.write(accumulatedCount)
     }
