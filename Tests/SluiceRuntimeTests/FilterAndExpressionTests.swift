@@ -90,16 +90,21 @@ import Testing
         define stream S (symbol string, price double, volume long, ok bool);
         from S select ifThenElse(ok, volume, 0L) as v, ifThenElse(price > 10.0, price, -1.0) as p,
                ifThenElse(ok, symbol, 'none') as s, ifThenElse(volume > 5, ok, false) as b,
-               ifThenElse(ok, volume, 7) as widened
+               ifThenElse(ok, volume, 7) as widened, ifThenElse(ok, 1, 0) as flag, ifThenElse(price > 10.0, 2.5, 0.5) as half,
+               ifThenElse(ok, false, true) as notOk
         insert into Out;
         """
         let out = try run(app, [event("S", 1, "\"A\", 20.0, 9, true"), event("S", 2, "\"B\", null, 3, false"),
                                 event("S", 3, "null, 5.0, null, null"), event("S", 4, "\"D\", 11.0, 8, true")])
         #expect(out == [
-            "Out [9,20.0,\"A\",true,9]",
-            "Out [0,-1.0,\"none\",false,7]",
-            "Out [0,-1.0,\"none\",false,7]",
-            "Out [8,11.0,\"D\",true,8]",
+            "Out [9,20.0,\"A\",true,9,1,2.5,false]",
+            "Out [0,-1.0,\"none\",false,7,0,0.5,true]",
+            "Out [0,-1.0,\"none\",false,7,0,0.5,true]",
+            "Out [8,11.0,\"D\",true,8,1,2.5,false]",
         ])
+        // One event per chunk, and many: the constant branches give the same lanes either way.
+        let many = (0..<50).map { i in event("S", Int64(i), "\"X\", \(Double(i)), \(i), \(i % 3 == 0 ? "null" : i % 2 == 0 ? "true" : "false")") }
+        let flags = try run(app, many).map { $0.dropFirst(5).dropLast().split(separator: ",")[5] }
+        #expect(flags == (0..<50).map { i in i % 3 != 0 && i % 2 == 0 ? "1" : "0" })
     }
 }

@@ -120,9 +120,28 @@ enum BuiltinFunctions {
     /// condition takes the else branch.
     private static func choose(_ type: AttributeType, condition: CompiledExpression, then: CompiledExpression,
                                else otherwise: CompiledExpression) -> CompiledExpression {
-        CompiledExpression(type: type, foldable: condition.foldable && then.foldable && otherwise.foldable) { input in
-            let c = condition.evaluate(input), a = then.evaluate(input), b = otherwise.evaluate(input)
+        // Two constant branches (the usual `ifThenElse(flag, 1, 0)`) are picked as scalars, so a
+        // small chunk does not materialise two columns of them.
+        let scalars: (Column, Column)? = then.constant.flatMap { x in otherwise.constant.map { y in
+            var a = Column(type: type, capacity: 1), b = Column(type: type, capacity: 1)
+            a.append(x)
+            b.append(y)
+            return (a, b)
+        } }.flatMap { $0.0.hasNulls || $0.1.hasNulls || type == .string || type == .object ? nil : $0 }
+        return CompiledExpression(type: type, foldable: condition.foldable && then.foldable && otherwise.foldable) { input in
+            let c = condition.evaluate(input)
             let n = input.batch.count
+            if let (a, b) = scalars, !c.hasNulls {
+                @inline(__always)
+                func pick<T>(_ x: T, _ y: T) -> [T] { c.bools.withUnsafeBufferPointer { flags in (0..<n).map { flags[$0] ? x : y } } }
+                switch type {
+                case .int, .long: return Column(longs: pick(a.longs[0], b.longs[0]), type: type)
+                case .float, .double: return Column(doubles: pick(a.doubles[0], b.doubles[0]), type: type)
+                case .bool: return Column(bools: pick(a.bools[0], b.bools[0]))
+                case .string, .object: break
+                }
+            }
+            let a = then.evaluate(input), b = otherwise.evaluate(input)
             if !c.hasNulls && !a.hasNulls && !b.hasNulls {
                 @inline(__always)
                 func pick<T>(_ x: [T], _ y: [T]) -> [T] { (0..<n).map { c.bools[$0] ? x[$0] : y[$0] } }
