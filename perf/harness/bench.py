@@ -50,7 +50,8 @@ SIZES = {
     "cProducerEvents": (5_000_000, 20_000_000),
     "sendEvents": (1_000_000, 4_000_000),
     "latencySeconds": (3, 10),
-    "tiersEvents": (100_000, 2_000_000),
+    "tiersEvents": (100_000, 6_000_000),
+    "tiersHttpEvents": (50_000, 1_000_000),
     "failoverEvents": (150_000, 1_200_000),
     "failoverRate": (30_000, 40_000),
 }
@@ -220,10 +221,10 @@ TIERS_BATCH = 4096
 
 
 def tiers_runs(size):
-    count = size("tiersEvents")
+    count, http_count = size("tiersEvents"), size("tiersHttpEvents")
     script = os.path.join(PERF, "scripts", "tiers.py")
-    p = run([sys.executable, script, "--count", str(count), "--replication", "--batch", str(TIERS_BATCH), "--engine", SLUICE],
-            timeout=3600)
+    p = run([sys.executable, script, "--count", str(count), "--http-count", str(http_count), "--replication",
+             "--batch", str(TIERS_BATCH), "--engine", SLUICE], timeout=3600)
     small = run([sys.executable, script, "--count", str(count), "--group-names", "--no-http", "--batch", "1024", "--engine", SLUICE],
                 timeout=3600)
     runs = {}
@@ -232,13 +233,13 @@ def tiers_runs(size):
             m = re.match(r"^(\S+)\s+(\d+) events/s", line)
             if m:
                 runs[m.group(1) + suffix] = int(m.group(2))
-    return count, runs, p.stdout + small.stdout
+    return (count, http_count), runs, p.stdout + small.stdout
 
 
 def scenario_tiers(size, work, cache):
     if "tiers" not in cache:  # one run serves both scenarios (setdefault would run it twice)
         cache["tiers"] = tiers_runs(size)
-    count, runs, text = cache["tiers"]
+    (count, http_count), runs, text = cache["tiers"]
     throughput = [{"label": "binary, no replication", "eventsPerSecond": runs.get("binary"), "goal": 1e6},
                   {"label": "binary, sync replication (HA groups)", "eventsPerSecond": runs.get("binary+sync")},
                   {"label": "binary, no replication, producer batches of 1024", "eventsPerSecond": runs.get("binary@1024")}]
@@ -248,18 +249,20 @@ def scenario_tiers(size, work, cache):
              % (count, TIERS_BATCH)]
     if runs.get("binary") and runs.get("binary+sync"):
         notes.append("Sync replication keeps %.0f %% of the throughput without it (goal 70 %%)." % (100 * runs["binary+sync"] / runs["binary"]))
-    return {"command": "perf/scripts/tiers.py --count %d --replication --batch %d" % (count, TIERS_BATCH), "throughput": throughput, "notes": notes}
+    return {"command": "perf/scripts/tiers.py --count %d --http-count %d --replication --batch %d" % (count, http_count, TIERS_BATCH),
+            "throughput": throughput, "notes": notes}
 
 
 def scenario_tiers_http(size, work, cache):
     if "tiers" not in cache:  # one run serves both scenarios (setdefault would run it twice)
         cache["tiers"] = tiers_runs(size)
-    count, runs, text = cache["tiers"]
+    (count, http_count), runs, text = cache["tiers"]
     throughput = [{"label": "JSON/HTTP links (the seed's)", "eventsPerSecond": runs.get("json/http")}]
-    notes = []
+    notes = ["%d events through the same topology with the seed's JSON/HTTP links between the tiers." % http_count]
     if runs.get("binary") and runs.get("json/http"):
         notes.append("Binary links are %.1f× the JSON/HTTP links in the same run (goal 30×)." % (runs["binary"] / runs["json/http"]))
-    return {"command": "perf/scripts/tiers.py --count %d --replication --batch %d" % (count, TIERS_BATCH), "throughput": throughput, "notes": notes}
+    return {"command": "perf/scripts/tiers.py --count %d --http-count %d --replication --batch %d" % (count, http_count, TIERS_BATCH),
+            "throughput": throughput, "notes": notes}
 
 
 def scenario_failover(size, work):

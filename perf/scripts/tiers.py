@@ -14,7 +14,7 @@ With --replication, the stateful tier is two HA groups (a1+b1, c1+d1, one `sluic
 partitioner's destinations are `@destination(group=…)`, and the run is repeated for `sync` (the default,
 acknowledged once the follower holds a batch) and compared with the same topology's single nodes.
 
-Usage: perf/scripts/tiers.py [--count N] [--engine .build/release/sluice] [--replication] [--no-http] [--group-names]
+Usage: perf/scripts/tiers.py [--count N] [--http-count N] [--batch N] [--engine .build/release/sluice] [--replication] [--no-http] [--group-names]
 """
 import argparse
 import json
@@ -172,6 +172,7 @@ def main():
     ap.add_argument("--replication", action="store_true", help="also run the stateful tier as HA groups (sync)")
     ap.add_argument("--no-http", action="store_true", help="skip the JSON/HTTP run")
     ap.add_argument("--stateful-app", choices=["stats", "forward"], default="stats")
+    ap.add_argument("--http-count", type=int, help="events for the JSON/HTTP run (default: --count); it is ~50x slower")
     ap.add_argument("--batch", type=int, default=1024, help="events per batch that `sluice send` sends (its default 1024)")
     ap.add_argument("--group-names", action="store_true",
                     help="name the partitioner's destinations g1 and g2 in every run, so that the tenants split the same way each time")
@@ -185,13 +186,14 @@ def main():
         + ([] if args.no_http else [("json/http", True, None, False)])
     for name, http, replication, group_names in runs:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        eps, seconds, split = run(args.engine, http, args.count, work, replication, group_names)
+        count = args.http_count if http and args.http_count else args.count
+        eps, seconds, split = run(args.engine, http, count, work, replication, group_names)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Every node, the witness and the sender are this script's children, reaped by the run.
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         results[name] = eps
         print("%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d; CPU of all processes %.2f s, %.2f µs/event)"
-              % (name, eps, args.count, seconds, split[0], split[1], cpu, 1e6 * cpu / args.count))
+              % (name, eps, count, seconds, split[0], split[1], cpu, 1e6 * cpu / count))
     if "json/http" in results:
         print("ratio binary / json-http: %.1fx" % (results["binary"] / results["json/http"]))
     if "binary+sync" in results:
