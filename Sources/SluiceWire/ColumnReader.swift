@@ -270,8 +270,23 @@ struct ColumnReader {
 
     /// Dictionary form: each row names one of the distinct values, checked against their count.
     private func references(_ refs: Range<Int>, distinct: Int) throws -> [UInt32] {
-        var reader = ProtoReader(base: base, range: refs)
         let distinctCount = UInt64(distinct), events = self.events
+        if refs.count == events, distinct <= 128 {
+            // One byte per row: every reference is a one-byte varint, so each byte is the value.
+            let bytes = UnsafeRawBufferPointer(start: base + refs.lowerBound, count: refs.count)
+            var largest: UInt8 = 0
+            let codes = [UInt32](unsafeUninitializedCapacity: events) { out, filled in
+                for i in 0..<events {
+                    let b = bytes[i]
+                    largest = max(largest, b)
+                    out[i] = UInt32(b)
+                }
+                filled = events
+            }
+            if UInt64(largest) < distinctCount { return codes }
+            // A byte with the high bit set or a reference out of range: the general path says which.
+        }
+        var reader = ProtoReader(base: base, range: refs)
         // Filled in place: one capacity for the batch's events, which passed the size check.
         return try [UInt32](unsafeUninitializedCapacity: events) { out, filled in
             try wrap(.truncatedColumn, "\(place): string refs") {

@@ -128,7 +128,6 @@ struct StringDictionary {
                     }
                     uses[code] &+= 1
                     refs[row] = UInt32(ref)
-                    sizes.refs += varintSize(UInt64(ref))
                 }
             }
             }
@@ -136,6 +135,7 @@ struct StringDictionary {
                 for code in 0..<m where uses[code] > 0 {
                     let length = ends[code] - (code == 0 ? 0 : ends[code - 1]), rows = Int(uses[code])
                     let lengthSize = varintSize(UInt64(length))
+                    sizes.refs += rows * varintSize(UInt64(remap[code]))
                     sizes.plainLengths += rows * lengthSize
                     sizes.plainArena += rows * length
                     sizes.dictionaryLengths += lengthSize

@@ -126,6 +126,23 @@ import Testing
         #expect(empty.valueCodes?.values === decoded.valueCodes?.values && Array(empty) == [rows[5], rows[1]])
     }
 
+    /// References one byte each are read without the varint loop, and still checked.
+    @Test func oneByteReferencesAreChecked() throws {
+        func decode(refs: [UInt32]) throws -> [String] {
+            var m = Reference.message(EventBatch(timestamps: [1, 2, 3], columns: [Column(strings: ["ab", "cd", "ab"])]), header: header,
+                                      deltaLongs: false, dictionaryStrings: true)
+            m.columns[0].stringLengths = [2, 2]
+            m.columns[0].stringArena = Data("abcd".utf8)
+            m.columns[0].stringRefs = refs
+            let bytes: [UInt8] = try m.serializedBytes()
+            return Array(try BatchCodec.decode(ByteBuffer(bytes: bytes), schema: [.string]).batch.columns[0].strings)
+        }
+        #expect(try decode(refs: [0, 1, 0]) == ["ab", "cd", "ab"])
+        #expect(throws: WireError.self) { try decode(refs: [0, 2, 1]) }
+        #expect(throws: WireError.self) { try decode(refs: [0, 200, 1]) }
+        #expect(throws: WireError.self) { try decode(refs: [0, 1]) }
+    }
+
     @Test func duplicateDictionaryValuesStayCorrect() throws {
         var m = Reference.message(EventBatch(timestamps: [1, 2, 3], columns: [Column(strings: ["ab", "ab", "cd"])]), header: header,
                                   deltaLongs: false, dictionaryStrings: true)
