@@ -17,6 +17,7 @@ public final class AppRuntime {
     private var windows: [WindowProcessor] = []
     private var rateLimiters: [RateLimiter] = []
     private(set) var partitions: [PartitionRuntime] = []
+    private var triggers: [TriggerSource] = []
     /// The input streams, as `define stream` declared them, in order.
     public private(set) var definedStreams: [StreamSchema] = []
 
@@ -57,7 +58,11 @@ public final class AppRuntime {
             case .table(let t):
                 throw Diagnostic("tables are not supported yet: '\(t.name.name)'", at: t.name.range)
             case .trigger(let t):
-                throw Diagnostic("triggers are not supported yet: '\(t.name.name)'", at: t.name.range)
+                try checkNew(t.name)
+                let schema = StreamSchema(name: t.name.name, attributes: [.init(name: TriggerSource.attribute, type: .long)])
+                let trigger = try TriggerSource(definition: t, junction: global.define(schema), scheduler: scheduler)
+                triggers.append(trigger)
+                stateful.append(trigger)
             case .aggregation(let a):
                 throw Diagnostic("incremental aggregations are not supported yet: '\(a.name.name)'", at: a.name.range)
             case .function(let f):
@@ -238,6 +243,7 @@ public final class AppRuntime {
                                + "the batch has (\(batch.types.map(\.description).joined(separator: ", ")))")
         }
         guard let first = batch.timestamps.first else { return }
+        startTriggers(at: first)
         scheduler.advance(to: first)
         if context.now < first { context.now = first }
         junction.publish(batch)
@@ -246,7 +252,13 @@ public final class AppRuntime {
 
     /// Moves the clock to `time` with no event, firing every timer due by then.
     public func advanceTime(to time: Int64) {
+        startTriggers(at: time)
         scheduler.advance(to: time)
+    }
+
+    /// Triggers start at the clock's first position (the first event or tick).
+    private func startTriggers(at time: Int64) {
+        for t in triggers where !t.started { t.start(at: time) }
     }
 
     /// A handle for sending to one stream without looking it up each time.
@@ -308,6 +320,7 @@ public final class AppRuntime {
         }
         scheduler.clear()
         windows.forEach { $0.rearm() }
+        triggers.forEach { $0.rearm() }
         rateLimiters.forEach { $0.rearm() }
         partitions.forEach {
             $0.rearm()
