@@ -115,6 +115,16 @@ struct WindowFactory {
                 i += 1
             }
             return SortWindow(length: length, ordering: RowOrdering(keys: keys), types: types, context: context, scheduler: scheduler)
+        case "cron":
+            try arity(1...1)
+            guard case .string(let text)? = args[0].constant else {
+                throw Diagnostic("window 'cron' needs a constant cron expression as argument 1", at: call.arguments[0].range)
+            }
+            do {
+                return CronWindow(cron: try CronSchedule(text), types: types, context: context, scheduler: scheduler)
+            } catch {
+                throw Diagnostic("window 'cron': \(error.message)", at: call.arguments[0].range)
+            }
         case "delay":
             try arity(1...1)
             return DelayWindow(duration: try constantInt(0, what: "time"), types: types, context: context, scheduler: scheduler)
