@@ -46,6 +46,21 @@ public struct PartitionMap: Sendable, Equatable {
 
     public func destination(of column: Column, row: Int) -> Int { destination(ofKeyHash: PartitionKey.hash(column, row: row)) }
 
+    /// `rows` split by the destination of their key in `column`, each list in the order given.
+    public func rowsByDestination(of column: Column, rows: [Int]) -> [[Int]] {
+        var out = [[Int]](repeating: [], count: destinations.count)
+        let expected = rows.count / destinations.count + 1
+        for d in out.indices { out[d].reserveCapacity(expected) }
+        if let perCode = destinationOfEachValue(column) {
+            column.strings.valueCodes!.codes.withUnsafeBufferPointer { codes in
+                for row in rows { out[perCode[Int(codes[row])]].append(row) }
+            }
+        } else {
+            for row in rows { out[destination(of: column, row: row)].append(row) }
+        }
+        return out
+    }
+
     /// For a string column in dictionary form without nulls, the destination of each of its
     /// values by code: one hash per distinct value instead of one per row. Nil for other columns.
     public func destinationOfEachValue(_ column: Column) -> [Int]? {

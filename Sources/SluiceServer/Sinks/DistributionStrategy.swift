@@ -57,16 +57,7 @@ struct DistributionRouter: Sendable, Equatable {
         case .broadcast:
             for d in 0..<destinationCount { rows[d] = current }
         case .partitioned(let keyColumn, let map):
-            let column = batch.columns[keyColumn]
-            let expected = current.count / destinationCount + 1
-            for d in 0..<destinationCount { rows[d].reserveCapacity(expected) }
-            if let perCode = map.destinationOfEachValue(column) {
-                column.strings.valueCodes!.codes.withUnsafeBufferPointer { codes in
-                    for row in current { rows[perCode[Int(codes[row])]].append(row) }
-                }
-            } else {
-                for row in current { rows[map.destination(of: column, row: row)].append(row) }
-            }
+            rows = map.rowsByDestination(of: batch.columns[keyColumn], rows: current)
         case .roundRobin where whole:
             let targets = live.isEmpty ? Array(0..<destinationCount) : live
             rows[targets[Int(nextRoundRobin % UInt64(targets.count))]] = current

@@ -5,10 +5,11 @@ import Workloads
 
 /// The partitioner's per-event work without the network: hash `userTenantDomain` (attribute 13),
 /// pick a destination from the partition map, and re-batch the rows per destination
-/// (columnar gather). With `wire`, each batch is also decoded from its frame first and every
-/// per-destination part encoded again, as a partitioner node does.
+/// (columnar gather), on batches as a partitioner node holds them (decoded from the wire, string
+/// columns in dictionary form). With `wire`, each batch is also decoded from its frame first and
+/// every per-destination part encoded again, as the node does.
 final class PartitionDriver {
-    let batches = (0..<Shape.batchesPerIteration).map { RequestEvents.batch($0) }
+    let batches: [EventBatch]
     let map = PartitionMap(destinations: ["g1", "g2"])
     let keyColumn = 12
     var frames: [ByteBuffer] = []
@@ -20,20 +21,16 @@ final class PartitionDriver {
 
     init() throws {
         var encoder = BatchEncoder()
-        for (i, b) in batches.enumerated() {
+        for (i, b) in (0..<Shape.batchesPerIteration).map({ RequestEvents.batch($0) }).enumerated() {
             var payload = ByteBuffer()
             try encoder.encode(b, header: BatchHeader(streamID: 1, producerID: 1, sequence: UInt64(i + 1)), into: &payload)
             frames.append(payload)
         }
+        batches = try frames.map { try BatchCodec.decode($0, schema: RequestEvents.types).batch }
     }
 
     func split(_ batch: EventBatch) -> [EventBatch] {
-        var rows: [[Int]] = [[], []]
-        rows[0].reserveCapacity(batch.count)
-        rows[1].reserveCapacity(batch.count)
-        let column = batch.columns[keyColumn]
-        for row in 0..<batch.count { rows[map.destination(of: column, row: row)].append(row) }
-        return rows.map { batch.gather($0) }
+        map.rowsByDestination(of: batch.columns[keyColumn], rows: Array(0..<batch.count)).map { batch.gather($0) }
     }
 
     func round(wire: Bool) throws {
