@@ -32,9 +32,9 @@ public enum BatchSplitter {
             case .string:
                 if let coded = column.strings.valueCodes {
                     // The encoder sends the smaller form, so the dictionary form bounds it: each value once, a reference per row.
-                    total += coded.values.lane.byteCount + coded.count * 5 + column.count * 5
+                    total += coded.values.lane.bytes.count + coded.count * 5 + column.count * 5
                 } else {
-                    total += column.strings.byteCount + column.count * 5
+                    total += column.strings.bytes.count + column.count * 5
                 }
             case .bool: total += column.count
             default: total += column.count * 10

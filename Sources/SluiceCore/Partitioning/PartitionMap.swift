@@ -63,7 +63,7 @@ public struct PartitionMap: Sendable, Equatable {
 
     /// For a string column in dictionary form without nulls, the destination of each of its
     /// values by code: one hash per distinct value instead of one per row. Nil for other columns.
-    public func destinationOfEachValue(_ column: Column) -> [Int]? {
+    private func destinationOfEachValue(_ column: Column) -> [Int]? {
         guard column.type == .string, !column.hasNulls, let coded = column.strings.valueCodes else { return nil }
         let values = coded.values.lane
         return (0..<values.count).map { code in values.withUTF8(at: code) { destination(ofKeyHash: XXHash64.hash($0)) } }

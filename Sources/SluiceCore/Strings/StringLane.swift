@@ -23,17 +23,6 @@ public struct StringLane: Sendable {
 
     public init() {}
 
-    /// The bytes of all rows together (what the flat arena holds or would hold).
-    public var byteCount: Int {
-        guard let coded = _codes else { return _bytes.count }
-        return coded.values.lane.withUnsafeStorage { _, ends in
-            coded.codes.reduce(0) { total, code in
-                let c = Int(code)
-                return total + ends[c] - (c == 0 ? 0 : ends[c - 1])
-            }
-        }
-    }
-
     /// Dictionary form: row i is `values[codes[i]]`. `values` is used flat (copied flat if it is not).
     public init(values: StringLane, codes: [UInt32]) {
         let flat = values.flattened

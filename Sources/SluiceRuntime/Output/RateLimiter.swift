@@ -181,8 +181,7 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
         let emitted = lastEmitted.sorted { $0.key < $1.key }
         w.write(emitted.map { Int64($0.key) })
         w.write(emitted.map(\.value))
-        w.write(nextTick != nil)
-        w.write(nextTick ?? 0)
+        w.write(nextTick)
     }
 
     func restore(from r: inout StateReader) throws {
@@ -196,8 +195,6 @@ final class RateLimiter: Processor, Snapshottable, TimeDriven {
         let emittedKeys = try r.readLongs()
         let emittedValues = try r.readLongs()
         lastEmitted = Dictionary(uniqueKeysWithValues: zip(emittedKeys.map { Int32($0) }, emittedValues))
-        let has = try r.readBool()
-        let t = try r.readInt64()
-        nextTick = has ? t : nil
+        nextTick = try r.readOptionalInt64()
     }
 }

@@ -205,8 +205,7 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
     func rearmInstances() { order.forEach { $0.rearm() } }
 
     func snapshot(into w: inout StateWriter) {
-        w.write(nextPurge != nil)
-        w.write(nextPurge ?? 0)
+        w.write(nextPurge)
         w.write(order.count)
         for i in order {
             w.write(i.key)
@@ -216,9 +215,7 @@ final class PartitionRuntime: Snapshottable, TimeDriven {
     }
 
     func restore(from r: inout StateReader) throws {
-        let hasPurge = try r.readBool()
-        let purge = try r.readInt64()
-        nextPurge = hasPurge ? purge : nil
+        nextPurge = try r.readOptionalInt64()
         order.forEach { $0.tearDown() }
         order = []
         instances = [:]

@@ -142,7 +142,7 @@ final class MinMaxAggregator: Aggregator {
         w.write(sortedDoubles.count)
         for s in sortedDoubles { w.write(s) }
         w.write(runningLongs.count)
-        for v in runningLongs { w.write(v != nil); w.write(v ?? 0) }
+        for v in runningLongs { w.write(v) }
         w.write(runningDoubles.count)
         for v in runningDoubles { w.write(v != nil); w.write(v ?? 0) }
     }
@@ -150,11 +150,7 @@ final class MinMaxAggregator: Aggregator {
     override func restore(from r: inout StateReader) throws {
         sortedLongs = try (0..<r.readCount()).map { _ in try r.readLongs() }
         sortedDoubles = try (0..<r.readCount()).map { _ in try r.readDoubles() }
-        runningLongs = try (0..<r.readCount()).map { _ in
-            let has = try r.readBool()
-            let v = try r.readInt64()
-            return has ? v : nil
-        }
+        runningLongs = try (0..<r.readCount()).map { _ in try r.readOptionalInt64() }
         runningDoubles = try (0..<r.readCount()).map { _ in
             let has = try r.readBool()
             let v = try r.readDouble()

@@ -17,6 +17,11 @@ public struct StateWriter {
     public mutating func write(_ v: Int64) { write(UInt64(bitPattern: v)) }
     public mutating func write(_ v: Int) { write(Int64(v)) }
     public mutating func write(_ v: Double) { write(v.bitPattern) }
+    /// A presence flag, then the value (0 when absent): pending times and running extremes.
+    public mutating func write(_ v: Int64?) {
+        write(v != nil)
+        write(v ?? 0)
+    }
 
     public mutating func write(_ s: String) {
         let utf8 = Array(s.utf8)
@@ -105,6 +110,12 @@ public struct StateReader {
 
     public mutating func readInt64() throws -> Int64 { Int64(bitPattern: try readUInt64()) }
     public mutating func readDouble() throws -> Double { Double(bitPattern: try readUInt64()) }
+    /// What `write(_: Int64?)` wrote.
+    public mutating func readOptionalInt64() throws -> Int64? {
+        let present = try readBool()
+        let v = try readInt64()
+        return present ? v : nil
+    }
 
     public mutating func readCount() throws -> Int {
         let n = try readInt64()

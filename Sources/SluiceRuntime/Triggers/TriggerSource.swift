@@ -79,14 +79,11 @@ final class TriggerSource: TimeDriven, Snapshottable {
 
     func snapshot(into w: inout StateWriter) {
         w.write(started)
-        w.write(next != nil)
-        w.write(next ?? 0)
+        w.write(next)
     }
 
     func restore(from r: inout StateReader) throws {
         started = try r.readBool()
-        let has = try r.readBool()
-        let time = try r.readInt64()
-        next = has ? time : nil
+        next = try r.readOptionalInt64()
     }
 }

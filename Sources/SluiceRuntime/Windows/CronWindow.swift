@@ -67,15 +67,12 @@ final class CronWindow: WindowProcessor {
     override func snapshot(into w: inout StateWriter) {
         current.snapshot(into: &w)
         previous.snapshot(into: &w)
-        w.write(nextFire != nil)
-        w.write(nextFire ?? 0)
+        w.write(nextFire)
     }
 
     override func restore(from r: inout StateReader) throws {
         try current.restore(from: &r)
         try previous.restore(from: &r)
-        let has = try r.readBool()
-        let time = try r.readInt64()
-        nextFire = has ? time : nil
+        nextFire = try r.readOptionalInt64()
     }
 }

@@ -74,15 +74,12 @@ final class TimeBatchWindow: WindowProcessor {
 
     override func snapshot(into w: inout StateWriter) {
         buffers.snapshot(into: &w)
-        w.write(nextEmit != nil)
-        w.write(nextEmit ?? 0)
+        w.write(nextEmit)
     }
 
     override func restore(from r: inout StateReader) throws {
         try buffers.restore(from: &r)
-        let has = try r.readBool()
-        let v = try r.readInt64()
-        nextEmit = has ? v : nil
+        nextEmit = try r.readOptionalInt64()
     }
 }
 
@@ -163,19 +160,13 @@ final class ExternalTimeBatchWindow: WindowProcessor {
 
     override func snapshot(into w: inout StateWriter) {
         buffers.snapshot(into: &w)
-        w.write(endTime != nil)
-        w.write(endTime ?? 0)
-        w.write(timeoutAt != nil)
-        w.write(timeoutAt ?? 0)
+        w.write(endTime)
+        w.write(timeoutAt)
     }
 
     override func restore(from r: inout StateReader) throws {
         try buffers.restore(from: &r)
-        let hasEnd = try r.readBool()
-        let end = try r.readInt64()
-        endTime = hasEnd ? end : nil
-        let hasTimeout = try r.readBool()
-        let t = try r.readInt64()
-        timeoutAt = hasTimeout ? t : nil
+        endTime = try r.readOptionalInt64()
+        timeoutAt = try r.readOptionalInt64()
     }
 }
