@@ -11,6 +11,7 @@ extension LogEntry {
         e.term = term
         switch record {
         case .batch(let bytes): e.record = .batch(Data(bytes))
+        case .lz4Batch(let bytes): e.record = .batchLz4(Data(bytes))
         case .tick(let millis): e.record = .tickMillis(millis)
         // No record at all marks a term's start.
         case .termStart: e.record = nil
@@ -22,6 +23,7 @@ extension LogEntry {
         let record: Record
         switch e.record {
         case .batch(let data): record = .batch([UInt8](data))
+        case .batchLz4(let data): record = .lz4Batch([UInt8](data))
         case .tickMillis(let millis): record = .tick(millis: millis)
         case nil: record = .termStart
         }
@@ -31,9 +33,15 @@ extension LogEntry {
     /// Bytes this entry adds to an append message, near enough to keep frames under their limit.
     public var wireSize: Int {
         switch record {
-        case .batch(let bytes): bytes.count + 32
+        case .batch(let bytes), .lz4Batch(let bytes): bytes.count + 32
         case .tick, .termStart: 32
         }
+    }
+
+    /// Bytes of this entry that are LZ4 blocks already.
+    var compressedSize: Int {
+        if case .lz4Batch(let bytes) = record { return bytes.count }
+        return 0
     }
 }
 
@@ -181,7 +189,11 @@ extension ClusterMessage {
         switch self {
         case .voteRequest(let m): return [frame(m.wire(group: group))]
         case .voteResponse(let m): return [frame(m.wire(group: group))]
-        case .append(let m): return [frame(m.wire(group: group))]
+        case .append(let m):
+            var f = frame(m.wire(group: group))
+            // Mostly forwarded LZ4 blocks: compressing again would cost a pass and save nothing.
+            f.isCompressible = m.entries.reduce(0) { $0 + $1.compressedSize } * 2 < f.payload.readableBytes
+            return [f]
         case .appendResponse(let m): return [frame(m.wire(group: group))]
         case .snapshot(let m): return m.chunks(group: group).map(frame)
         case .witnessSync(let m): return [frame(m.wire(group: group))]

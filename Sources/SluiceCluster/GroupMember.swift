@@ -171,9 +171,11 @@ public struct GroupMember: Sendable {
         return release(out)
     }
 
-    /// The engine accepted an input batch. Returns its index, or nil when this node does not lead.
-    public mutating func appendBatch(_ bytes: [UInt8], now: MonotonicInstant) -> (index: UInt64?, actions: [Action]) {
-        appendRecord(.batch(bytes), now: now)
+    /// The engine accepted an input batch (`compressed`: as its frame's LZ4 payload). Returns its
+    /// index, or nil when this node does not lead.
+    public mutating func appendBatch(_ bytes: [UInt8], compressed: Bool = false,
+                                     now: MonotonicInstant) -> (index: UInt64?, actions: [Action]) {
+        appendRecord(compressed ? .lz4Batch(bytes) : .batch(bytes), now: now)
     }
 
     /// Live-mode time passed on the leader: the tick becomes an input every replica replays.

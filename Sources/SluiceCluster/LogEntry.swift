@@ -27,6 +27,9 @@ public struct LogEntry: Sendable, Hashable {
     public enum Record: Sendable, Hashable {
         /// An accepted input batch, as the bytes the producer sent (opaque here).
         case batch([UInt8])
+        /// An accepted input batch the producer sent compressed, as its frame's LZ4 payload: the
+        /// leader forwards it as it arrived rather than compress it again.
+        case lz4Batch([UInt8])
         /// The leader's clock moved on: live-mode time is an input, not something a replica reads.
         case tick(millis: Int64)
         /// Appended by every new leader. Raft commits only entries of the current term by

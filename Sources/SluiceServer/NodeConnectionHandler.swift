@@ -177,7 +177,7 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         }
         let reply = ChannelReply(handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
         if let driver {
-            guard driver.accept(payload: frame.payload, stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
+            guard driver.accept(frame: frame, stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
                                 sequence: decoded.header.sequence, origin: decoded.header.origin, reply: reply) else {
                 fail(.notLeader, "this node does not lead HA group '\(driver.settings.group.groupID)'", context: context)
                 return

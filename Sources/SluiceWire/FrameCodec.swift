@@ -49,10 +49,11 @@ public struct FrameCodec: Sendable {
 
     // MARK: Encoding
 
-    /// Appends one frame carrying `payload`'s readable bytes to `out`.
-    public func encode(kind: FrameKind, payload: ByteBuffer, into out: inout ByteBuffer) throws {
+    /// Appends one frame carrying `payload`'s readable bytes to `out`; `mayCompress` false sends
+    /// it raw whatever its size.
+    public func encode(kind: FrameKind, payload: ByteBuffer, mayCompress: Bool = true, into out: inout ByteBuffer) throws {
         let size = payload.readableBytes
-        if size >= compressionThreshold, size <= limits.maxDecompressedBytes,
+        if mayCompress, size >= compressionThreshold, size <= limits.maxDecompressedBytes,
            tryCompressed(kind: kind, payload: payload, into: &out) {
             return
         }
@@ -115,22 +116,32 @@ public struct FrameCodec: Sendable {
         guard flags.isSubset(of: .known) else {
             throw WireError(.unknownFlags, "frame flags 0x\(String(flagsByte, radix: 16)) set reserved bits")
         }
-        var uncompressedSize = 0
         if flags.contains(.lz4) {
             guard length > Self.sizePrefixBytes else {
                 throw WireError(.corruptCompression, "compressed \(kind) frame of \(length) bytes has no LZ4 block")
             }
             guard let claimed = buffer.getInteger(at: start + Self.headerBytes, as: UInt32.self) else { return nil }
-            uncompressedSize = Int(claimed)
-            try checkClaim(uncompressedSize, compressed: length - Self.sizePrefixBytes, kind: kind)
+            try checkClaim(Int(claimed), compressed: length - Self.sizePrefixBytes, kind: kind)
         }
         guard buffer.readableBytes >= Self.headerBytes + length else { return nil }
 
         buffer.moveReaderIndex(forwardBy: Self.headerBytes)
-        var payload = buffer.readSlice(length: length)!
+        let payload = buffer.readSlice(length: length)!
         guard flags.contains(.lz4) else { return Frame(kind: kind, payload: payload) }
-        payload.moveReaderIndex(forwardBy: Self.sizePrefixBytes)
-        return Frame(kind: kind, payload: try decompress(payload, size: uncompressedSize, kind: kind))
+        return Frame(kind: kind, payload: try decompress(lz4Payload: payload, kind: kind), compressedPayload: payload)
+    }
+
+    /// The bytes an LZ4 payload (the uncompressed size, then the block) expands to. The claimed
+    /// size is checked against the limits before anything is allocated, so a payload that was
+    /// forwarded (an HA log entry) is held to this node's limits, not only the sender's.
+    public func decompress(lz4Payload payload: ByteBuffer, kind: FrameKind) throws -> ByteBuffer {
+        var block = payload
+        guard block.readableBytes > Self.sizePrefixBytes, let claimed = block.readInteger(as: UInt32.self) else {
+            throw WireError(.corruptCompression, "compressed \(kind) payload of \(payload.readableBytes) bytes has no LZ4 block")
+        }
+        let size = Int(claimed)
+        try checkClaim(size, compressed: block.readableBytes, kind: kind)
+        return try decompress(block, size: size, kind: kind)
     }
 
     private func checkClaim(_ size: Int, compressed: Int, kind: FrameKind) throws {

@@ -11,6 +11,6 @@ public struct FrameEncoder: MessageToByteEncoder {
     }
 
     public func encode(data: Frame, out: inout ByteBuffer) throws {
-        try codec.encode(kind: data.kind, payload: data.payload, into: &out)
+        try codec.encode(kind: data.kind, payload: data.payload, mayCompress: data.isCompressible, into: &out)
     }
 }

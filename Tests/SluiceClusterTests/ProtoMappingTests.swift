@@ -19,6 +19,7 @@ import Testing
             LogEntry(index: 8, term: 3, record: .tick(millis: 1_700_000_000_123)),
             LogEntry(index: 9, term: 4, record: .termStart),
             LogEntry(index: 10, term: 4, record: .batch([])),
+            LogEntry(index: 11, term: 4, record: .lz4Batch([0, 0, 0, 9, 1, 2, 3])),
         ]
         // A oneof member is sent even when empty, so an empty batch stays a batch, apart from a term start.
         for e in entries {
@@ -79,6 +80,17 @@ import Testing
             #expect(decoded.first?.group == "g9")
             #expect(decoded.first?.message == message)
         }
+    }
+
+    @Test func anAppendOfForwardedLZ4BatchesIsNotCompressedAgain() throws {
+        func append(_ record: LogEntry.Record) -> ClusterMessage {
+            .append(AppendRequest(term: 2, leader: "a", prev: .zero, entries: (1...4).map { LogEntry(index: $0, term: 2, record: record) },
+                                  leaderCommit: 0, deliveredOutput: 0))
+        }
+        let block = (0..<2_000).map { UInt8(truncatingIfNeeded: $0 % 5) }
+        #expect(append(.lz4Batch(block)).frames(group: "g").map(\.isCompressible) == [false])
+        #expect(append(.batch(block)).frames(group: "g").map(\.isCompressible) == [true])
+        #expect(append(.tick(millis: 5)).frames(group: "g").map(\.isCompressible) == [true])
     }
 
     @Test func aSnapshotWithAMissingChunkOrOverTheLimitIsRefused() throws {

@@ -58,6 +58,51 @@ import Testing
         #expect(try codec.decode(from: &out) == Frame(kind: .eventBatch, payload: payload(100_000)))
     }
 
+    @Test func aCompressedFrameKeepsItsLZ4PayloadForForwarding() throws {
+        var out = try encoded(.eventBatch, payload(100_000))
+        let wire = out.getSlice(at: FrameCodec.headerBytes, length: out.readableBytes - FrameCodec.headerBytes)!
+        let frame = try #require(try codec.decode(from: &out))
+        #expect(frame.compressedPayload == wire)
+        #expect(try codec.decompress(lz4Payload: wire, kind: .eventBatch) == payload(100_000))
+        // Raw frames have nothing to forward.
+        var raw = try encoded(.eventBatch, payload(100))
+        #expect(try codec.decode(from: &raw)?.compressedPayload == nil)
+    }
+
+    @Test func aForwardedLZ4PayloadIsHeldToTheReceiversLimits() throws {
+        var out = try encoded(.eventBatch, payload(100_000))
+        let wire = out.getSlice(at: FrameCodec.headerBytes, length: out.readableBytes - FrameCodec.headerBytes)!
+        func code(_ payload: ByteBuffer, _ codec: FrameCodec) -> WireError.Code? {
+            do {
+                _ = try codec.decompress(lz4Payload: payload, kind: .eventBatch)
+                return nil
+            } catch {
+                return (error as? WireError)?.code
+            }
+        }
+        var strict = WireLimits.default
+        strict.maxDecompressedBytes = 50_000
+        #expect(code(wire, FrameCodec(limits: strict)) == .decompressedTooLarge)
+        strict = .default
+        strict.maxCompressionRatio = 2
+        #expect(code(wire, FrameCodec(limits: strict)) == .compressionRatio)
+        var bomb = ByteBuffer()
+        bomb.writeInteger(UInt32(65 << 20))
+        bomb.writeRepeatingByte(0, count: 10)
+        #expect(code(bomb, codec) == .decompressedTooLarge)
+        #expect(code(ByteBuffer(bytes: [0, 0, 1, 0]), codec) == .corruptCompression)
+        var corrupt = wire
+        corrupt.setInteger(UInt32(100_001), at: corrupt.readerIndex)
+        #expect(code(corrupt, codec) == .corruptCompression)
+    }
+
+    @Test func aFrameMarkedIncompressibleIsSentRaw() throws {
+        var out = ByteBuffer()
+        try FrameEncoder(codec: codec).encode(data: Frame(kind: .eventBatch, payload: payload(100_000), isCompressible: false), out: &out)
+        #expect(out.getInteger(at: 5, as: UInt8.self) == 0)
+        #expect(try codec.decode(from: &out)?.payload == payload(100_000))
+    }
+
     @Test func incompressiblePayloadsAreSentRaw() throws {
         var out = try encoded(.eventBatch, payload(4_096, compressible: false))
         #expect(out.getInteger(at: 5, as: UInt8.self) == 0)

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,7 @@ def status(admin):
 
 STATEFUL_APP = "stats"
 BATCH = 1024
+PER_PROCESS = False
 STATEFUL = {"a1": ("g1", "b1"), "b1": ("g1", "a1"), "c1": ("g2", "d1"), "d1": ("g2", "c1")}
 
 
@@ -102,7 +104,8 @@ def run(engine, http, count, work, replication=None, group_names=False):
     nodes = stateful + ["p1", "p2", "s1"]
     ports = {n: {"listen": free_port(), "admin": free_port(), "http": free_port()} for n in STATEFUL.keys() | {"p1", "p2", "s1", "w"}}
     texts = apps(http, ports, groups=ha or group_names)
-    folder = os.path.join(work, "http" if http else ("binary-" + replication if ha else "binary"))
+    # A fresh folder per run: a witness remembers the log of the group it served before.
+    folder = tempfile.mkdtemp(prefix=("http" if http else ("binary-" + replication if ha else "binary")) + "-", dir=work)
     groups = ("groups: { g1: [127.0.0.1:%d, 127.0.0.1:%d], g2: [127.0.0.1:%d, 127.0.0.1:%d] }" % tuple(
         ports[n]["listen"] for n in ("a1", "b1", "c1", "d1")) if ha else
         "groups: { g1: [127.0.0.1:%d], g2: [127.0.0.1:%d] }" % (ports["a1"]["listen"], ports["c1"]["listen"]))
@@ -160,6 +163,18 @@ def run(engine, http, count, work, replication=None, group_names=False):
                 raise SystemExit("the stateful tier applied only %d of %d events" % (sum(applied()), count))
             time.sleep(0.05)
         seconds = time.time() - start
+        if PER_PROCESS:
+            names = (["w"] if ha else []) + nodes
+            tick = os.sysconf("SC_CLK_TCK")
+            for name, proc in zip(names, procs):
+                with open("/proc/%d/stat" % proc.pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                switches = 0
+                for task in os.listdir("/proc/%d/task" % proc.pid):
+                    with open("/proc/%d/task/%s/status" % (proc.pid, task)) as f:
+                        switches += sum(int(l.split()[1]) for l in f if l.endswith("ctxt_switches:\t" + l.split("\t")[-1]) and "ctxt" in l)
+                print("  %-3s CPU %.2f s, %d context switches, %d page faults"
+                      % (name, (int(fields[11]) + int(fields[12])) / tick, switches, int(fields[7])))
         return count / seconds, seconds, list(applied())
     finally:
         stop(procs)
@@ -176,14 +191,19 @@ def main():
     ap.add_argument("--batch", type=int, default=1024, help="events per batch that `sluice send` sends (its default 1024)")
     ap.add_argument("--group-names", action="store_true",
                     help="name the partitioner's destinations g1 and g2 in every run, so that the tenants split the same way each time")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run the binary runs (with --replication, alternating pairs) this many times and report medians")
+    ap.add_argument("--per-process", action="store_true", help="print each node's CPU time at the end of a run")
     args = ap.parse_args()
-    global STATEFUL_APP, BATCH
+    global STATEFUL_APP, BATCH, PER_PROCESS
+    PER_PROCESS = args.per_process
     STATEFUL_APP = args.stateful_app
     BATCH = args.batch
     work = tempfile.mkdtemp(prefix="sluice-tiers-perf-")
     results = {}
-    runs = [("binary", False, None, args.replication or args.group_names)] + ([("binary+sync", False, "sync", True)] if args.replication else []) \
-        + ([] if args.no_http else [("json/http", True, None, False)])
+    binary = [("binary", False, None, args.replication or args.group_names)] + ([("binary+sync", False, "sync", True)] if args.replication else [])
+    # Runs without and with replication alternate, so that each pair shares the machine's mood.
+    runs = binary * args.repeat + ([] if args.no_http else [("json/http", True, None, False)])
     for name, http, replication, group_names in runs:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         count = args.http_count if http and args.http_count else args.count
@@ -191,13 +211,23 @@ def main():
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Every node, the witness and the sender are this script's children, reaped by the run.
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        results[name] = eps
-        print("%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d; CPU of all processes %.2f s, %.2f µs/event)"
-              % (name, eps, count, seconds, split[0], split[1], cpu, 1e6 * cpu / count))
+        results.setdefault(name, []).append(eps)
+        line = "%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d; CPU of all processes %.2f s, %.2f µs/event)" \
+            % (name, eps, count, seconds, split[0], split[1], cpu, 1e6 * cpu / count)
+        # With --repeat, each run is indented and the medians follow in the plain format.
+        print(("  run %d: " % len(results[name]) + line) if args.repeat > 1 else line)
+    if args.repeat > 1:
+        for name in results:
+            if len(results[name]) > 1:
+                print("%-12s %9.0f events/s end to end (median of %d runs: %s)"
+                      % (name, statistics.median(results[name]), len(results[name]), ", ".join("%.0f" % e for e in results[name])))
     if "json/http" in results:
-        print("ratio binary / json-http: %.1fx" % (results["binary"] / results["json/http"]))
+        print("ratio binary / json-http: %.1fx" % (statistics.median(results["binary"]) / results["json/http"][0]))
     if "binary+sync" in results:
-        print("sync replication keeps %.0f%% of the throughput without it" % (100 * results["binary+sync"] / results["binary"]))
+        ratios = [100 * s / b for b, s in zip(results["binary"], results["binary+sync"])]
+        print("sync replication keeps %.0f%% of the throughput without it%s"
+              % (statistics.median(ratios), " (median of %d pairs: %s)" % (len(ratios), ", ".join("%.0f%%" % r for r in ratios))
+                 if len(ratios) > 1 else ""))
     print("apps and logs in", work)
 
 

@@ -40,6 +40,8 @@ final class GroupDriver: @unchecked Sendable {
     private let logger: Logger
     private var links: [NodeID: PeerLink] = [:]
     private var decoder: BatchDecoder
+    /// Expands forwarded LZ4 entries, within this node's limits.
+    private let frameCodec: FrameCodec
     private var timer: RepeatedTask?
 
     /// Input this node accepted as leader, by log index, until its producer has been answered.
@@ -86,6 +88,7 @@ final class GroupDriver: @unchecked Sendable {
         member = GroupMember(configuration: settings.group, persisted: persisted, incarnation: incarnation,
                              now: Self.now(), seed: UInt64.random(in: 1...UInt64.max))
         decoder = BatchDecoder(limits: settings.limits)
+        frameCodec = FrameCodec(limits: settings.limits)
         published = NIOLockedValueBox(HAStatus(group: settings.group.groupID, nodeID: settings.group.selfID))
         logger.info("HA group member", metadata: ["group": "\(settings.group.groupID)", "term": "\(persisted.term)",
                                                    "incarnation": "\(incarnation)", "peer": "\(settings.group.peerID)",
@@ -148,9 +151,12 @@ final class GroupDriver: @unchecked Sendable {
 
     /// A producer's batch, decoded and checked, on a node that believes it leads. False: not the
     /// leader (the connection is told so and closed).
-    func accept(payload: ByteBuffer, stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, origin: OutputOrigin?,
+    /// The log keeps the bytes as they arrived: a compressed frame's LZ4 payload goes to the
+    /// follower as it is, not decompressed here and compressed again on the peer link.
+    func accept(frame: Frame, stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, origin: OutputOrigin?,
                 reply: BatchReply) -> Bool {
-        let (index, actions) = member.appendBatch(Array(payload.readableBytesView), now: Self.now())
+        let (index, actions) = member.appendBatch(Array((frame.compressedPayload ?? frame.payload).readableBytesView),
+                                                  compressed: frame.compressedPayload != nil, now: Self.now())
         guard let index else { return false }
         pending[index] = Pending(stream: stream, batch: batch, producer: producer, sequence: sequence, origin: origin, reply: reply,
                                  outcome: nil)
@@ -255,14 +261,15 @@ final class GroupDriver: @unchecked Sendable {
             break
         case .tick(let millis):
             toEngine(.tick(millis))
-        case .batch(let bytes):
+        case .batch(let bytes), .lz4Batch(let bytes):
             let reply = LogApplyReply(driver: NIOLoopBound(self, eventLoop: loop), loop: loop, index: entry.index)
             if let p = pending[entry.index] {
                 toEngine(.batch(stream: p.stream, batch: p.batch, producer: p.producer, sequence: p.sequence, reply: reply, origin: p.origin))
                 return
             }
             do {
-                let buffer = ByteBuffer(bytes: bytes)
+                var buffer = ByteBuffer(bytes: bytes)
+                if case .lz4Batch = entry.record { buffer = try frameCodec.decompress(lz4Payload: buffer, kind: .eventBatch) }
                 let id = try BatchPeek.streamID(buffer)
                 guard id >= 1, Int(id) <= inputs.count else { throw WireError(.unknownStream, "stream id \(id)") }
                 let stream = inputs[Int(id) - 1]
@@ -270,7 +277,8 @@ final class GroupDriver: @unchecked Sendable {
                 toEngine(.batch(stream: stream.name, batch: batch, producer: header.producerID, sequence: header.sequence, reply: reply,
                                 origin: header.origin))
             } catch {
-                // The leader checked it before appending, so this is a bug, not bad input.
+                // The leader checked it before appending: this is a bug, or this node's limits are
+                // stricter than its leader's.
                 logger.error("cannot decode replicated entry \(entry.index): \(error)")
             }
         }

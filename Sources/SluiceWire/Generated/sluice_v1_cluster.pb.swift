@@ -86,7 +86,7 @@ public nonisolated struct Sluice_V1_LogEntry: Sendable {
 
   public var record: Sluice_V1_LogEntry.OneOf_Record? = nil
 
-  /// The EventBatch message bytes as the producer sent them (decompressed).
+  /// The EventBatch message bytes, when the producer sent them uncompressed.
   public var batch: Data {
     get {
       if case .batch(let v)? = record {return v}
@@ -103,12 +103,27 @@ public nonisolated struct Sluice_V1_LogEntry: Sendable {
     set {record = .tickMillis(newValue)}
   }
 
+  /// The EventBatch message as the producer sent it compressed: the frame's LZ4 payload (the
+  /// uncompressed size, u32 big-endian, then the LZ4 block). The follower checks that claim
+  /// against its own limits before it allocates.
+  public var batchLz4: Data {
+    get {
+      if case .batchLz4(let v)? = record {return v}
+      return Data()
+    }
+    set {record = .batchLz4(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Record: Equatable, Sendable {
-    /// The EventBatch message bytes as the producer sent them (decompressed).
+    /// The EventBatch message bytes, when the producer sent them uncompressed.
     case batch(Data)
     case tickMillis(Int64)
+    /// The EventBatch message as the producer sent it compressed: the frame's LZ4 payload (the
+    /// uncompressed size, u32 big-endian, then the LZ4 block). The follower checks that claim
+    /// against its own limits before it allocates.
+    case batchLz4(Data)
 
   }
 
@@ -373,7 +388,7 @@ nonisolated extension Sluice_V1_VoteResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Sluice_V1_LogEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LogEntry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}term\0\u{1}batch\0\u{3}tick_millis\0\u{c}\u{5}\u{b}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}term\0\u{1}batch\0\u{3}tick_millis\0\u{3}batch_lz4\0\u{c}\u{6}\u{a}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -397,6 +412,14 @@ nonisolated extension Sluice_V1_LogEntry: SwiftProtobuf.Message, SwiftProtobuf._
         if let v = v {
           if self.record != nil {try decoder.handleConflictingOneOf()}
           self.record = .tickMillis(v)
+        }
+      }()
+      case 5: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.record != nil {try decoder.handleConflictingOneOf()}
+          self.record = .batchLz4(v)
         }
       }()
       default: break
@@ -423,6 +446,10 @@ nonisolated extension Sluice_V1_LogEntry: SwiftProtobuf.Message, SwiftProtobuf._
     case .tickMillis?: try {
       guard case .tickMillis(let v)? = self.record else { preconditionFailure() }
       try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    }()
+    case .batchLz4?: try {
+      guard case .batchLz4(let v)? = self.record else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 5)
     }()
     case nil: break
     }

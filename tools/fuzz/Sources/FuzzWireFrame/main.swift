@@ -1,6 +1,7 @@
 // libFuzzer entry for the wire's frame layer: FrameCodec.decode over a byte stream, then each
 // frame's payload through its decoder (BatchCodec for batches, swift-protobuf for the others,
-// and the peer link's ClusterFrameDecoder, snapshot chunks included, for cluster messages).
+// and the peer link's ClusterFrameDecoder, snapshot chunks included, for cluster messages, with
+// the LZ4 batches an append forwards).
 // Built with `-parse-as-library`, so this file has no top-level code; libFuzzer provides main().
 import FuzzWireSupport
 import NIOCore
@@ -18,6 +19,7 @@ public func fuzzWireFrame(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         checkFrame(frame, codec: codec)
         if ClusterFrameDecoder.isClusterFrame(frame.kind), let decoded = try? cluster.decode(frame) {
             checkClusterRoundTrip(decoded.group, decoded.message)
+            if case .append(let append) = decoded.message { checkForwardedBatches(append.entries) }
         }
         switch frame.kind {
         case .eventBatch: checkBatch(frame.payload, schema: fuzzSchemas[0])
@@ -38,6 +40,15 @@ public func fuzzWireFrame(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
     }
     return 0
+}
+
+/// A follower expands forwarded LZ4 entries within its own limits, then decodes them.
+private func checkForwardedBatches(_ entries: [LogEntry]) {
+    for entry in entries {
+        guard case .lz4Batch(let bytes) = entry.record,
+              let payload = try? codec.decompress(lz4Payload: ByteBuffer(bytes: bytes), kind: .eventBatch) else { continue }
+        checkBatch(payload, schema: fuzzSchemas[0])
+    }
 }
 
 /// A message the peer link accepted goes out and comes back as itself.
