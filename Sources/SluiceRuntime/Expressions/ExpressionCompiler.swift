@@ -20,6 +20,10 @@ struct ExpressionCompiler {
         case .constant(let c):
             return Self.compileConstant(c)
         case .variable(let v):
+            if let sides = scope.ambiguity(v) {
+                throw Diagnostic("attribute '\(v.attribute.name)' is in both '\(sides[0])' and '\(sides[1])': qualify it, as in "
+                                 + "'\(sides[0]).\(v.attribute.name)'", at: v.attribute.range)
+            }
             guard let entry = scope.lookup(v) else {
                 if let q = v.qualifier, !scope.knowsQualifier(q.name) {
                     throw Diagnostic("unknown stream or alias '\(q.name)'", at: q.range)

@@ -8,6 +8,8 @@ struct Scope {
         var name: String
         var type: AttributeType
         var index: Int
+        /// The side of a join the attribute belongs to (1 or 2); 0 outside joins.
+        var side = 0
     }
 
     var entries: [Entry] = []
@@ -19,10 +21,21 @@ struct Scope {
         add(qualifiers: [stream] + (alias.map { [$0] } ?? []), attributes: attributes, offset: offset)
     }
 
-    mutating func add(qualifiers: [String], attributes: [(String, AttributeType)], offset: Int) {
+    mutating func add(qualifiers: [String], attributes: [(String, AttributeType)], offset: Int, side: Int = 0) {
         for (i, a) in attributes.enumerated() {
-            entries.append(Entry(qualifiers: qualifiers, name: a.0, type: a.1, index: offset + i))
+            entries.append(Entry(qualifiers: qualifiers, name: a.0, type: a.1, index: offset + i, side: side))
         }
+    }
+
+    /// The join sides that both have an attribute named as `variable`, when it names none of
+    /// them and no other attribute comes first: the name alone is ambiguous.
+    func ambiguity(_ variable: Variable) -> [String]? {
+        guard variable.qualifier == nil else { return nil }
+        let named = entries.filter { $0.name == variable.attribute.name }
+        guard let first = named.first, first.side != 0 else { return nil }
+        let sides = named.filter { $0.side != first.side && $0.side != 0 }
+        guard let second = sides.first else { return nil }
+        return [first.qualifiers.first ?? "", second.qualifiers.first ?? ""]
     }
 
     func lookup(_ variable: Variable) -> Entry? {

@@ -24,7 +24,7 @@ final class PartitionInstance {
 
     func tearDown() {
         for q in queries {
-            if let s = q.subscription { s.junction.unsubscribe(s.token) }
+            for s in q.subscriptions { s.junction.unsubscribe(s.token) }
             q.windows.forEach { $0.releaseTimer() }
             q.rateLimiters.forEach { $0.releaseTimer() }
         }

@@ -37,19 +37,30 @@ enum AttributeUsage {
         return names
     }
 
+    /// Every attribute reference in `e`, as written.
+    static func variables(in e: Expression) -> [Variable] {
+        var found: [Variable] = []
+        visit(e) { found.append($0) }
+        return found
+    }
+
     private static func collect(_ e: Expression, into names: inout Set<String>) {
+        visit(e) { names.insert($0.attribute.name) }
+    }
+
+    private static func visit(_ e: Expression, _ body: (Variable) -> Void) {
         switch e.kind {
         case .constant, .streamIsNull:
             break
         case .variable(let v):
-            names.insert(v.attribute.name)
+            body(v)
         case .negate(let a), .not(let a), .isNull(let a), .inTable(let a, _):
-            collect(a, into: &names)
+            visit(a, body)
         case .arithmetic(_, let a, let b), .comparison(_, let a, let b), .and(let a, let b), .or(let a, let b):
-            collect(a, into: &names)
-            collect(b, into: &names)
+            visit(a, body)
+            visit(b, body)
         case .function(let call):
-            call.arguments.forEach { collect($0, into: &names) }
+            call.arguments.forEach { visit($0, body) }
         }
     }
 }

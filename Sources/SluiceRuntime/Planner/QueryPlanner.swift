@@ -16,7 +16,7 @@ struct PlannedQuery {
     var windows: [WindowProcessor] = []
     var rateLimiters: [RateLimiter] = []
     /// Undoes the query's subscriptions (partition instances are purged this way).
-    var subscription: (junction: StreamJunction, token: Int)?
+    var subscriptions: [(junction: StreamJunction, token: Int)] = []
     /// Whether the query emits the same events, in the same order, when consecutive chunks of its
     /// input arrive merged into one: true of batch windows (they emit per flush, not per chunk) and
     /// of queries that keep every row (no aggregates, grouping, ordering, limits or rate limits).
@@ -29,15 +29,28 @@ struct QueryPlanner {
     let scheduler: Scheduler
 
     func plan(_ query: Query, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
-        guard case .single(let input) = query.input else {
-            let what: String
-            switch query.input {
-            case .join: what = "joins"
-            case .state(let s): what = s.kind == .pattern ? "patterns" : "sequences"
-            case .single: what = ""
-            }
-            throw Diagnostic("\(what) are not supported yet", at: query.input.range)
+        switch query.input {
+        case .single(let input):
+            return try planSingle(query, input, resolver: resolver)
+        case .join(let join):
+            return try planJoin(query, join, resolver: resolver)
+        case .state(let s):
+            throw Diagnostic("\(s.kind == .pattern ? "patterns" : "sequences") are not supported yet", at: query.input.range)
         }
+    }
+
+    /// One input stream's chain up to its window: entry, filters, window.
+    private struct InputChain {
+        var junction: StreamJunction
+        var schema: StreamSchema
+        var isNamedWindow: Bool
+        var head: Processor
+        var tail: Processor
+        var window: WindowProcessor?
+        var windowName: String?
+    }
+
+    private func planInput(_ input: SingleInputStream, resolver: StreamResolver, planned: inout PlannedQuery) throws(Diagnostic) -> InputChain {
         var stream = input.stream
         if input.isFault {
             // The runtime defines `!S` only for a stream that routes its errors there.
@@ -49,36 +62,158 @@ struct QueryPlanner {
         }
         let (junction, isWindow) = try resolver.inputJunction(stream, isInner: input.isInner)
         let schema = junction.schema
-        var planned = PlannedQuery()
-        let scope = Scope(stream: schema.name, alias: input.alias?.name, attributes: schema.pairs)
-        let compiler = ExpressionCompiler(scope: scope, context: context)
-
+        let compiler = ExpressionCompiler(scope: Scope(stream: schema.name, alias: input.alias?.name, attributes: schema.pairs),
+                                          context: context)
         let head: Processor = isWindow ? Processor() : StreamEntryProcessor()
-        var tail = head
-        var window: WindowProcessor?
-        var windowName: String?
+        var chain = InputChain(junction: junction, schema: schema, isNamedWindow: isWindow, head: head, tail: head)
         for handler in input.handlers {
             switch handler {
             case .filter(let condition):
                 let c = try compiler.compileCondition(condition, what: "a filter")
                 let f = FilterProcessor(condition: c, context: context)
-                tail.next = f
-                tail = f
+                chain.tail.next = f
+                chain.tail = f
             case .window(let call):
-                if window != nil { throw Diagnostic("a query can have only one window", at: call.range) }
+                if chain.window != nil { throw Diagnostic("a query can have only one window", at: call.range) }
                 if isWindow { throw Diagnostic("'\(schema.name)' is a named window and cannot take another window", at: call.range) }
                 let w = try WindowFactory(context: context, scheduler: scheduler).make(call, schema: schema, compiler: compiler)
-                window = w
-                windowName = call.name.name
+                chain.window = w
+                chain.windowName = call.name.name
                 planned.windows.append(w)
                 planned.stateful.append(w)
-                tail.next = w
-                tail = w
+                chain.tail.next = w
+                chain.tail = w
             case .function(let call):
                 throw Diagnostic("unknown stream function '\(call.qualifiedName)'", at: call.range)
             }
         }
+        return chain
+    }
 
+    private func planSingle(_ query: Query, _ input: SingleInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
+        var planned = PlannedQuery()
+        let chain = try planInput(input, resolver: resolver, planned: &planned)
+        let shape: QuerySelector.ChunkShape
+        if chain.isNamedWindow {
+            shape = .endsAtCurrent
+        } else if let windowName = chain.windowName {
+            shape = WindowFactory.batchWindows.contains(windowName) ? .whole : (windowName == "sort" ? .startsAtCurrent : .endsAtCurrent)
+        } else {
+            shape = .eachRow
+        }
+        let source = SelectionInput(parts: [.init(qualifiers: [chain.schema.name] + (input.alias.map { [$0.name] } ?? []),
+                                                  attributes: chain.schema.attributes)],
+                                    windows: planned.windows, hasWindow: chain.window != nil || chain.isNamedWindow, chunkShape: shape,
+                                    accumulatingWindow: chain.window)
+        try planSelection(query, source: source, tail: chain.tail, planned: &planned, resolver: resolver)
+        let head = chain.head
+        planned.subscriptions.append((chain.junction, chain.junction.subscribe { batch in head.process(batch) }))
+        return planned
+    }
+
+    /// Windows a join can search: they keep their events in a queue between chunks.
+    static let joinableWindows: Set<String> = ["length", "time", "timeLength", "externalTime"]
+
+    private func planJoin(_ query: Query, _ join: JoinInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
+        if join.within != nil || join.per != nil {
+            throw Diagnostic("joins with incremental aggregations ('within … per …') are not supported yet", at: join.range)
+        }
+        var planned = PlannedQuery()
+        var chains: [InputChain] = []
+        var searchable: [JoinSearchable] = []
+        for input in [join.left, join.right] {
+            var chain = try planInput(input, resolver: resolver, planned: &planned)
+            if chain.isNamedWindow {
+                throw Diagnostic("joins with named windows are not supported yet", at: input.stream.range)
+            }
+            if let name = chain.windowName, !Self.joinableWindows.contains(name) {
+                throw Diagnostic("a join cannot search the '\(name)' window yet; it can search "
+                                 + Self.joinableWindows.sorted().joined(separator: ", "), at: input.window?.range ?? input.range)
+            }
+            if chain.window == nil {
+                // Siddhi gives a side without a window an empty one: it triggers but is never found.
+                let w = EmptyWindow(types: chain.schema.attributes.map(\.type), context: context, scheduler: scheduler)
+                planned.windows.append(w)
+                chain.window = w
+                chain.tail.next = w
+                chain.tail = w
+            }
+            guard let found = chain.window as? JoinSearchable else { fatalError("checked above") }
+            searchable.append(found)
+            chains.append(chain)
+        }
+        // A side with an alias is named by its alias only.
+        let parts = [join.left, join.right].enumerated().map { side, input in
+            SelectionInput.Part(qualifiers: [input.alias?.name ?? input.stream.name], attributes: chains[side].schema.attributes,
+                                side: side + 1)
+        }
+        if parts[0].qualifiers == parts[1].qualifiers {
+            throw Diagnostic("both sides of the join are named '\(parts[0].qualifiers[0])': give one an alias with 'as'", at: join.right.range)
+        }
+        var scope = Scope()
+        scope.add(qualifiers: parts[0].qualifiers, attributes: parts[0].attributes.map { ($0.name, $0.type) }, offset: 0, side: 1)
+        scope.add(qualifiers: parts[1].qualifiers, attributes: parts[1].attributes.map { ($0.name, $0.type) },
+                  offset: parts[0].attributes.count, side: 2)
+        let compiler = ExpressionCompiler(scope: scope, context: context)
+        var condition: CompiledExpression?
+        var reads = [Bool](repeating: false, count: scope.entries.count)
+        if let on = join.on {
+            condition = try compiler.compileCondition(on, what: "a join condition")
+            for variable in AttributeUsage.variables(in: on) {
+                if let entry = scope.lookup(variable) { reads[entry.index] = true }
+            }
+        }
+        let leftTypes = parts[0].attributes.map(\.type), rightTypes = parts[1].attributes.map(\.type)
+        let sides = [
+            JoinSide(position: .left, isTrigger: join.trigger != .right, isOuter: join.type == .leftOuter || join.type == .fullOuter,
+                     condition: condition, conditionReads: reads, leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[1],
+                     context: context),
+            JoinSide(position: .right, isTrigger: join.trigger != .left, isOuter: join.type == .rightOuter || join.type == .fullOuter,
+                     condition: condition, conditionReads: reads, leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[0],
+                     context: context),
+        ]
+        // Both sides feed one selector.
+        let merge = Processor()
+        for (chain, side) in zip(chains, sides) {
+            chain.tail.next = side
+            side.next = merge
+        }
+        let source = SelectionInput(parts: parts, windows: planned.windows, hasWindow: true, chunkShape: .whole, accumulatingWindow: nil)
+        let selector = try planSelection(query, source: source, tail: merge, planned: &planned, resolver: resolver)
+        for side in sides {
+            side.chunkPerArrival = !planned.outputIgnoresChunking || context.eachEventIsAChunk
+            // Expired joined rows matter only to aggregates (they subtract) and to expired output.
+            side.joinsExpired = selector.expiredOn || selector.hasAggregates
+        }
+        for chain in chains {
+            let head = chain.head
+            planned.subscriptions.append((chain.junction, chain.junction.subscribe { batch in head.process(batch) }))
+        }
+        return planned
+    }
+
+    /// What the selection reads: its rows' attributes, in parts that expressions qualify by
+    /// stream id or alias (one part for a stream, two for a join).
+    struct SelectionInput {
+        struct Part {
+            var qualifiers: [String]
+            var attributes: [StreamSchema.Attribute]
+            /// The join side (1 or 2), or 0 for a single stream.
+            var side = 0
+        }
+        var parts: [Part]
+        var windows: [WindowProcessor]
+        /// Whether aggregates run over a window (they subtract expired rows) or over the stream.
+        var hasWindow: Bool
+        var chunkShape: QuerySelector.ChunkShape
+        /// The batch window that may hand its rows straight to the selector.
+        var accumulatingWindow: WindowProcessor?
+    }
+
+    /// Plans everything after the input: selection, rate limiting and the output, behind `tail`.
+    @discardableResult
+    private func planSelection(_ query: Query, source: SelectionInput, tail: Processor, planned: inout PlannedQuery,
+                               resolver: StreamResolver) throws(Diagnostic) -> QuerySelector {
         // Event types the output wants.
         let eventType: OutputEventType
         switch query.output {
@@ -90,16 +225,26 @@ struct QueryPlanner {
         }
         let currentOn = eventType != .expired
         let expiredOn = eventType != .current
-        window?.expectsExpired = expiredOn
+        for w in source.windows { w.expectsExpired = expiredOn }
 
         // Selection.
-        let inputArity = schema.attributes.count
+        let inputAttributes = source.parts.flatMap(\.attributes)
+        let inputArity = inputAttributes.count
+        var compiler = ExpressionCompiler(scope: Scope(), context: context)
+        var partStart = 0
+        for part in source.parts {
+            compiler.scope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: partStart,
+                               side: part.side)
+            partStart += part.attributes.count
+        }
+        let hasWindow = source.hasWindow
+        var tail = tail
         var slots: [QuerySelector.AggregateSlot] = []
         var argumentCompiler = compiler
         argumentCompiler.aggregateContext = "an aggregate's argument"
         var selectCompiler = compiler
         selectCompiler.aggregateHandler = { (call: FunctionCall, _: ExpressionCompiler) throws(Diagnostic) -> CompiledExpression in
-            let slot = try Self.makeAggregate(call, compiler: argumentCompiler, hasWindow: window != nil || isWindow)
+            let slot = try Self.makeAggregate(call, compiler: argumentCompiler, hasWindow: hasWindow)
             slots.append(slot)
             return .attribute(inputArity + slots.count - 1, type: slot.aggregator.resultType)
         }
@@ -124,7 +269,10 @@ struct QueryPlanner {
                 outputAttributes.append(.init(name: name, type: c.type == .object ? .string : c.type))
             }
         } else {
-            for (i, a) in schema.attributes.enumerated() {
+            for (i, a) in inputAttributes.enumerated() {
+                if outputAttributes.contains(where: { $0.name == a.name }) {
+                    throw Diagnostic("'select *' would output '\(a.name)' twice: name the attributes to select", at: query.selector.range)
+                }
                 projection.append(.attribute(i, type: a.type))
                 outputAttributes.append(a)
             }
@@ -137,12 +285,16 @@ struct QueryPlanner {
         if let h = query.selector.having {
             var havingScope = Scope()
             havingScope.add(qualifiers: [], attributes: outputAttributes.map { ($0.name, $0.type) }, offset: 0)
-            havingScope.add(qualifiers: [schema.name] + (input.alias.map { [$0.name] } ?? []), attributes: schema.pairs,
-                            offset: outputAttributes.count)
+            var partOffset = outputAttributes.count
+            for part in source.parts {
+                havingScope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: partOffset,
+                                side: part.side)
+                partOffset += part.attributes.count
+            }
             var havingCompiler = ExpressionCompiler(scope: havingScope, context: context)
             let base = outputAttributes.count + inputArity
             havingCompiler.aggregateHandler = { (call: FunctionCall, _: ExpressionCompiler) throws(Diagnostic) -> CompiledExpression in
-                let slot = try Self.makeAggregate(call, compiler: argumentCompiler, hasWindow: window != nil || isWindow)
+                let slot = try Self.makeAggregate(call, compiler: argumentCompiler, hasWindow: hasWindow)
                 slots.append(slot)
                 return .attribute(base + slots.count - 1, type: slot.aggregator.resultType)
             }
@@ -170,25 +322,18 @@ struct QueryPlanner {
         let selector = QuerySelector(context: context, aggregates: slots, groupBy: groupBy, projection: projection,
                                      having: having, orderBy: orderBy, limit: limit, offset: offset,
                                      batching: batching, currentOn: currentOn, expiredOn: expiredOn)
-        if isWindow {
-            selector.chunkShape = .endsAtCurrent
-        } else if let windowName {
-            selector.chunkShape = WindowFactory.batchWindows.contains(windowName) ? .whole
-                : (windowName == "sort" ? .startsAtCurrent : .endsAtCurrent)
-        } else {
-            selector.chunkShape = .eachRow
-        }
+        selector.chunkShape = source.chunkShape
         // A batch window whose selector keeps only each group's aggregates and last row hands the
         // selector its rows as they arrive instead of buffering them (`BatchAccumulation`).
-        if let window, batching, currentOn, !expiredOn, having == nil, !(slots.isEmpty && groupBy.isEmpty),
+        if let window = source.accumulatingWindow, batching, currentOn, !expiredOn, having == nil, !(slots.isEmpty && groupBy.isEmpty),
            query.selector.groupBy.allSatisfy({ Self.readsOnlyTheRow($0, aggregates: false) }),
            (query.selector.projection ?? []).allSatisfy({ Self.readsOnlyTheRow($0.expression, aggregates: true) }) {
             // `select *` reads every attribute; otherwise only what the projection and `group by` name.
             let carried = query.selector.projection.map { projection in
                 let read = AttributeUsage.names(in: projection.map(\.expression) + query.selector.groupBy)
-                return schema.attributes.map { read.contains($0.name) }
+                return inputAttributes.map { read.contains($0.name) }
             }
-            let accumulation = BatchAccumulation(selector: selector, inputTypes: schema.attributes.map(\.type), carried: carried)
+            let accumulation = BatchAccumulation(selector: selector, inputTypes: inputAttributes.map(\.type), carried: carried)
             if window.accumulate(into: accumulation) { selector.accumulation = accumulation }
         }
         planned.outputIgnoresChunking = query.outputRate == nil
@@ -224,10 +369,7 @@ struct QueryPlanner {
         let outSchema = StreamSchema(name: target.name, attributes: outputAttributes)
         let outJunction = try resolver.outputJunction(target, isInner: isInner, schema: outSchema)
         tail.next = InsertIntoStream(junction: outJunction)
-
-        let token = junction.subscribe { batch in head.process(batch) }
-        planned.subscription = (junction, token)
-        return planned
+        return selector
     }
 
     /// Whether `e` reads nothing but its row's attributes and constants (and, with `aggregates`,

@@ -1,9 +1,10 @@
 import SluiceCore
 
 /// `length(n)`: the last n events. Each arrival past n expires the oldest, which precedes it.
-final class LengthWindow: WindowProcessor {
+final class LengthWindow: WindowProcessor, JoinSearchable {
     let length: Int
     private var buffer: SlidingBuffer
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffer.contents }
 
     init(length: Int, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
         self.length = length

@@ -16,6 +16,9 @@ struct SlidingBuffer {
     }
 
     var count: Int { queue.count + admitted.count - expired }
+
+    /// The events held, between chunks: what a join searches.
+    var contents: (batch: EventBatch, rows: Range<Int>) { (queue.storage, queue.row(0)..<queue.storage.count) }
     var isEmpty: Bool { count == 0 }
 
     /// The oldest event's position: in the queue's storage (source 1), or in the chunk (source 0).

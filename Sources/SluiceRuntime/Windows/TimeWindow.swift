@@ -2,9 +2,10 @@ import SluiceCore
 
 /// `time(t)`: events of the last t milliseconds. An event expires when the clock reaches ts + t,
 /// either on a later arrival (before it) or on a timer.
-final class TimeWindow: WindowProcessor {
+final class TimeWindow: WindowProcessor, JoinSearchable {
     let duration: Int64
     private var buffer: SlidingBuffer
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffer.contents }
 
     init(duration: Int64, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
         self.duration = duration
@@ -50,10 +51,11 @@ final class TimeWindow: WindowProcessor {
 }
 
 /// `timeLength(t, n)`: at most n events, none older than t.
-final class TimeLengthWindow: WindowProcessor {
+final class TimeLengthWindow: WindowProcessor, JoinSearchable {
     let duration: Int64
     let length: Int
     private var buffer: SlidingBuffer
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffer.contents }
 
     init(duration: Int64, length: Int, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
         self.duration = duration
@@ -81,10 +83,11 @@ final class TimeLengthWindow: WindowProcessor {
 }
 
 /// `externalTime(attr, t)`: like `time`, but time is the event's own attribute and moves only with arrivals.
-final class ExternalTimeWindow: WindowProcessor {
+final class ExternalTimeWindow: WindowProcessor, JoinSearchable {
     let timeColumn: Int
     let duration: Int64
     private var buffer: SlidingBuffer
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffer.contents }
 
     init(timeColumn: Int, duration: Int64, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
         self.timeColumn = timeColumn

@@ -22,6 +22,7 @@ public enum Workload: String, CaseIterable, Sendable {
     case groupBy1000
     case timeWindow
     case lengthBatch
+    case join
 
     public static let requestStream = "define stream Request (tenant string, ts long, responseTime long);"
     public static let keyedStream = "define stream Keyed (key long, ts long, responseTime long);"
@@ -38,11 +39,25 @@ public enum Workload: String, CaseIterable, Sendable {
             "from Request#window.time(1 min) select tenant, avg(responseTime) as avgRt, count() as n group by tenant insert into Out;"
         case .lengthBatch:
             "from Request#window.lengthBatch(1000) select sum(responseTime) as total insert into Out;"
+        case .join:
+            """
+            from Request#window.length(\(Self.joinWindow)) as a join Other#window.length(\(Self.joinWindow)) as b on a.tenant == b.tenant
+            select a.tenant, a.responseTime as rtA, b.responseTime as rtB insert into Out;
+            """
         }
     }
 
+    /// The join's window on each side; batches alternate between its two streams.
+    public static let joinWindow = 10
+    public static let otherStream = "define stream Other (tenant string, ts long, responseTime long);"
+
     public var stream: String { self == .groupBy1000 ? "Keyed" : "Request" }
-    public var app: String { (self == .groupBy1000 ? Self.keyedStream : Self.requestStream) + "\n" + query }
+    public var app: String {
+        (self == .groupBy1000 ? Self.keyedStream : Self.requestStream) + "\n" + (self == .join ? Self.otherStream + "\n" : "") + query
+    }
+
+    /// The stream batch `index` goes to.
+    public func stream(ofBatch index: Int) -> String { self == .join && index % 2 == 1 ? "Other" : stream }
 
     /// time(1 min) is measured with Siddhi's per-event semantics: one output per input event.
     public var eachEventIsAChunk: Bool { self == .timeWindow }
@@ -54,6 +69,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .groupBy1000: "group by 1000 keys sum+count"
         case .timeWindow: "time(1 min) per tenant avg+count, per event"
         case .lengthBatch: "lengthBatch(1000) sum"
+        case .join: "join length(10) both sides on tenant"
         }
     }
 }
@@ -118,10 +134,9 @@ public final class Driver {
     /// Sends the 100 batches: the measured part.
     @inline(__always)
     public func sendAll() throws {
-        let stream = workload.stream
         let perEvent = workload.eachEventIsAChunk
-        for batch in batches {
-            try runtime.send(batch, to: stream, eachEventIsAChunk: perEvent)
+        for (index, batch) in batches.enumerated() {
+            try runtime.send(batch, to: workload.stream(ofBatch: index), eachEventIsAChunk: perEvent)
         }
     }
 }
@@ -158,6 +173,22 @@ public func check(_ workload: Workload) throws -> (rows: Int, chunks: Int) {
         // One result per group per chunk: every batch of 1,024 touches all 1,000 keys.
         let expected = iterations * Shape.batchesPerIteration * 1_000
         guard rows == expected else { throw CheckFailure("group by 1000 keys: \(rows) rows out, expected \(expected)") }
+    case .join:
+        // Batches alternate sides; a batch's events each find the other side's last 10 events
+        // of its latest batch with their tenant (its expired rows join too, but are not output).
+        var expected = 0
+        var windows: [[Int]] = [[], []]
+        for _ in 0..<iterations {
+            for b in 0..<Shape.batchesPerIteration {
+                let side = b % 2
+                let first = b * Shape.batchSize
+                for i in first..<(first + Shape.batchSize) {
+                    expected += windows[1 - side].filter { $0 == tenant(ofEvent: i) }.count
+                }
+                windows[side] = (first + Shape.batchSize - Workload.joinWindow..<first + Shape.batchSize).map(tenant(ofEvent:))
+            }
+        }
+        guard rows == expected else { throw CheckFailure("join: \(rows) rows out, expected \(expected)") }
     case .externalTimeBatch:
         // 1,228,800 ms of events: the event at +1,000,000 ms closes the first window, one row per tenant.
         guard rows == 50 else { throw CheckFailure("externalTimeBatch: \(rows) rows out, expected 50") }
