@@ -24,6 +24,14 @@ let determinismApps: [(name: String, source: String)] = {
         from S#window.frequent(2, symbol) select symbol insert all events into O7;
         from S#window.lossyFrequent(0.3, 0.1, symbol) select symbol insert all events into O8;
         """),
+        ("joins", stream + """
+        from S#window.length(3) as a join S#window.time(2 sec) as b on a.symbol == b.symbol
+        select a.symbol as symbol, a.price as p1, b.price as p2 insert all events into J1;
+        from S#window.lengthBatch(4) as a left outer join S#window.externalTime(ts, 1500) as b on a.symbol == b.symbol and a.volume < b.volume
+        select a.symbol as symbol, count() as n, sum(b.volume) as v group by a.symbol insert into J2;
+        from S[volume > 25] as a full outer join S#window.timeBatch(1 sec) as b unidirectional on a.price > b.price
+        select a.symbol as s1, b.symbol as s2 insert all events into J3;
+        """),
         ("rates-and-partitions", stream + """
         from S select symbol, count() as n group by symbol output last every 3 events insert into O1;
         from S select symbol output first every 2 events insert into O2;

@@ -22,6 +22,9 @@ final class JoinSide: Processor {
     let condition: CompiledExpression?
     /// Joined columns the condition reads; the others are not gathered for it.
     let conditionReads: [Bool]
+    /// An attribute of this side (`mine`) and one of the other (`theirs`), by column, that the
+    /// condition requires to be equal: pairs whose values differ are never tested.
+    let equalKey: (mine: Int, theirs: Int)?
     let leftTypes: [AttributeType]
     let rightTypes: [AttributeType]
     let context: ExecutionContext
@@ -36,12 +39,13 @@ final class JoinSide: Processor {
     static let pairsPerPass = 1 << 16
 
     init(position: Position, isTrigger: Bool, isOuter: Bool, condition: CompiledExpression?, conditionReads: [Bool],
-         leftTypes: [AttributeType], rightTypes: [AttributeType], other: JoinSearchable, context: ExecutionContext) {
+         equalKey: (mine: Int, theirs: Int)?, leftTypes: [AttributeType], rightTypes: [AttributeType], other: JoinSearchable, context: ExecutionContext) {
         self.position = position
         self.isTrigger = isTrigger
         self.isOuter = isOuter
         self.condition = condition
         self.conditionReads = conditionReads
+        self.equalKey = equalKey
         self.leftTypes = leftTypes
         self.rightTypes = rightTypes
         self.other = other
@@ -51,27 +55,70 @@ final class JoinSide: Processor {
     override func process(_ chunk: EventBatch) {
         guard isTrigger, !chunk.isEmpty else { return }
         let (found, rows) = other.joinContents
+        let candidates = equalKey.map { Candidates(key: $0, chunk: chunk, found: found, rows: rows) }
         let n = chunk.count
         let perPass = max(1, Self.pairsPerPass / max(1, rows.count))
         var start = 0
         while start < n {
             let end = chunk.kinds[start] == .reset ? start + 1 : min(n, start + perPass)
-            join(chunk, start..<end, found: found, rows: rows)
+            join(chunk, start..<end, found: found, rows: rows, candidates: candidates)
             start = end
         }
     }
 
+    /// The other window's rows bucketed by the value of an attribute the condition compares for
+    /// equality with one of this side's: an arrival is tested against its bucket only. The whole
+    /// condition still decides, so this only skips pairs that cannot match.
+    private struct Candidates {
+        /// Per bucket, its first row (relative to the window's first); -1 when empty.
+        var first: [Int32]
+        /// Per row, the next row of its bucket, oldest first; -1 at the end.
+        var next: [Int32]
+        /// Per chunk row, its bucket.
+        var bucket: [Int32]
+
+        init(key: (mine: Int, theirs: Int), chunk: EventBatch, found: EventBatch, rows: Range<Int>) {
+            let index = GroupKeyIndex()
+            let theirs = rows.count == found.count ? found.columns[key.theirs] : found.columns[key.theirs].gather(Array(rows))
+            let theirBuckets = index.ids(for: [theirs], kinds: [EventKind](repeating: .current, count: rows.count))
+            bucket = index.ids(for: [chunk.columns[key.mine]], kinds: chunk.kinds)
+            first = [Int32](repeating: -1, count: index.count)
+            next = [Int32](repeating: -1, count: rows.count)
+            for r in stride(from: rows.count - 1, through: 0, by: -1) {
+                let b = Int(theirBuckets[r])
+                next[r] = first[b]
+                first[b] = Int32(r)
+            }
+        }
+    }
+
     /// Joins rows `arrivals` of `chunk` with rows `rows` of `found` and emits the result.
-    private func join(_ chunk: EventBatch, _ arrivals: Range<Int>, found: EventBatch, rows: Range<Int>) {
+    private func join(_ chunk: EventBatch, _ arrivals: Range<Int>, found: EventBatch, rows: Range<Int>, candidates: Candidates?) {
         // Pairs, arrival-major and the other window oldest first: Siddhi's output order.
         var mine: [Int] = []
         var theirs: [Int] = []
-        mine.reserveCapacity(arrivals.count * rows.count)
-        theirs.reserveCapacity(arrivals.count * rows.count)
-        for a in arrivals where chunk.kinds[a] == .current || (joinsExpired && chunk.kinds[a] == .expired) {
-            for r in rows {
-                mine.append(a)
-                theirs.append(r)
+        /// Per arrival, where its pairs end.
+        var ends = [Int](repeating: 0, count: arrivals.count)
+        if candidates == nil {
+            mine.reserveCapacity(arrivals.count * rows.count)
+            theirs.reserveCapacity(arrivals.count * rows.count)
+        }
+        for a in arrivals {
+            defer { ends[a - arrivals.lowerBound] = mine.count }
+            guard chunk.kinds[a] == .current || (joinsExpired && chunk.kinds[a] == .expired) else { continue }
+            if let candidates {
+                let b = Int(candidates.bucket[a])
+                var r = b < candidates.first.count ? candidates.first[b] : -1
+                while r >= 0 {
+                    mine.append(a)
+                    theirs.append(rows.lowerBound + Int(r))
+                    r = candidates.next[Int(r)]
+                }
+            } else {
+                for r in rows {
+                    mine.append(a)
+                    theirs.append(r)
+                }
             }
         }
         let matched = matches(chunk, mine, found, theirs)
@@ -81,25 +128,25 @@ final class JoinSide: Processor {
         var resets: [Int] = []
         var p = 0
         for a in arrivals {
+            let end = ends[a - arrivals.lowerBound]
             if chunk.kinds[a] == .reset {
                 resets.append(outMine.count)
                 outMine.append(a)
                 outTheirs.append(-1)
-                continue
-            }
-            if chunk.kinds[a] == .expired && !joinsExpired { continue }
-            var any = false
-            for _ in rows {
-                if matched[p] {
-                    outMine.append(a)
-                    outTheirs.append(theirs[p])
-                    any = true
+            } else if chunk.kinds[a] == .current || joinsExpired {
+                var any = false
+                while p < end {
+                    if matched[p] {
+                        outMine.append(a)
+                        outTheirs.append(theirs[p])
+                        any = true
+                    }
+                    p += 1
                 }
-                p += 1
-            }
-            if !any && isOuter {
-                outMine.append(a)
-                outTheirs.append(-1)
+                if !any && isOuter {
+                    outMine.append(a)
+                    outTheirs.append(-1)
+                }
             }
             if chunkPerArrival && !outMine.isEmpty {
                 emit(joined(chunk, outMine, found, outTheirs, resets: resets))

@@ -111,8 +111,10 @@ struct QueryPlanner {
         return planned
     }
 
-    /// Windows a join can search: they keep their events in a queue between chunks.
-    static let joinableWindows: Set<String> = ["length", "time", "timeLength", "externalTime"]
+    /// Windows a join can search: sliding windows their events, batch windows the batch they
+    /// emitted last.
+    static let joinableWindows: Set<String> = ["length", "time", "timeLength", "externalTime",
+                                               "lengthBatch", "timeBatch", "externalTimeBatch", "batch"]
 
     private func planJoin(_ query: Query, _ join: JoinInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
         if join.within != nil || join.per != nil {
@@ -139,6 +141,7 @@ struct QueryPlanner {
                 chain.tail = w
             }
             guard let found = chain.window as? JoinSearchable else { fatalError("checked above") }
+            chain.window?.searchedByJoin()
             searchable.append(found)
             chains.append(chain)
         }
@@ -164,13 +167,14 @@ struct QueryPlanner {
             }
         }
         let leftTypes = parts[0].attributes.map(\.type), rightTypes = parts[1].attributes.map(\.type)
+        let key = join.on.flatMap { Self.equalKey(in: $0, scope: scope, leftArity: leftTypes.count) }
         let sides = [
             JoinSide(position: .left, isTrigger: join.trigger != .right, isOuter: join.type == .leftOuter || join.type == .fullOuter,
-                     condition: condition, conditionReads: reads, leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[1],
-                     context: context),
+                     condition: condition, conditionReads: reads, equalKey: key.map { ($0.left, $0.right) },
+                     leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[1], context: context),
             JoinSide(position: .right, isTrigger: join.trigger != .left, isOuter: join.type == .rightOuter || join.type == .fullOuter,
-                     condition: condition, conditionReads: reads, leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[0],
-                     context: context),
+                     condition: condition, conditionReads: reads, equalKey: key.map { ($0.right, $0.left) },
+                     leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[0], context: context),
         ]
         // Both sides feed one selector.
         let merge = Processor()
@@ -370,6 +374,25 @@ struct QueryPlanner {
         let outJunction = try resolver.outputJunction(target, isInner: isInner, schema: outSchema)
         tail.next = InsertIntoStream(junction: outJunction)
         return selector
+    }
+
+    /// A left and a right attribute (columns within each side) that `condition` requires to be
+    /// equal: a term `L.x == R.y` of its top-level `and`s, both of the same type among those whose
+    /// equality is equality of their keys (not float or double: 0.0 == -0.0; not objects).
+    static func equalKey(in condition: Expression, scope: Scope, leftArity: Int) -> (left: Int, right: Int)? {
+        switch condition.kind {
+        case .and(let a, let b):
+            return equalKey(in: a, scope: scope, leftArity: leftArity) ?? equalKey(in: b, scope: scope, leftArity: leftArity)
+        case .comparison(.equal, let a, let b):
+            guard case .variable(let va) = a.kind, case .variable(let vb) = b.kind,
+                  let ea = scope.lookup(va), let eb = scope.lookup(vb), ea.type == eb.type,
+                  [.string, .int, .long, .bool].contains(ea.type) else { return nil }
+            if ea.side == 1 && eb.side == 2 { return (ea.index, eb.index - leftArity) }
+            if ea.side == 2 && eb.side == 1 { return (eb.index, ea.index - leftArity) }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Whether `e` reads nothing but its row's attributes and constants (and, with `aggregates`,

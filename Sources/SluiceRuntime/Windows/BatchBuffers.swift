@@ -20,6 +20,11 @@ struct BatchBuffers {
     var previous: EventQueue
     /// Set once at deploy time, and only when nobody downstream wants expired events.
     var accumulator: BatchAccumulator?
+    /// A join searches the batch emitted last: keep it even when nobody wants it expired.
+    var keepsLastBatch = false
+
+    /// The batch emitted last, as a join searches it (empty unless `keepsLastBatch` or expired events are wanted).
+    var lastBatch: (batch: EventBatch, rows: Range<Int>) { (previous.storage, previous.row(0)..<previous.storage.count) }
 
     init(types: [AttributeType]) {
         current = EventQueue(types: types)
@@ -53,7 +58,7 @@ struct BatchBuffers {
         guard !current.isEmpty else { return }
         out.appendMarker(.reset, timestamp: time)
         current.copyAll(into: &out, kind: .current)
-        if expectsExpired { previous = current }
+        if expectsExpired || keepsLastBatch { previous = current }
         current.removeAll()
     }
 
@@ -85,9 +90,11 @@ struct CurrentRun {
 }
 
 /// `lengthBatch(n)`: emits every n events at once.
-final class LengthBatchWindow: WindowProcessor {
+final class LengthBatchWindow: WindowProcessor, JoinSearchable {
     let length: Int
     private var buffers: BatchBuffers
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffers.lastBatch }
+    override func searchedByJoin() { buffers.keepsLastBatch = true }
 
     init(length: Int, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
         self.length = max(1, length)
@@ -128,9 +135,11 @@ final class LengthBatchWindow: WindowProcessor {
 }
 
 /// `batch()` / `batch(n)`: each arriving chunk is a batch (cut into pieces of at most n events).
-final class ChunkBatchWindow: WindowProcessor {
+final class ChunkBatchWindow: WindowProcessor, JoinSearchable {
     let length: Int?
     private var buffers: BatchBuffers
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffers.lastBatch }
+    override func searchedByJoin() { buffers.keepsLastBatch = true }
 
     init(length: Int?, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
         self.length = length.map { max(1, $0) }

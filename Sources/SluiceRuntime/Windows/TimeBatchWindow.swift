@@ -2,10 +2,12 @@ import SluiceCore
 
 /// `timeBatch(t[, start])`: emits what arrived in each period of t at the period's end.
 /// Periods start at the first event, or at `start + k·t` when a start time is given.
-final class TimeBatchWindow: WindowProcessor {
+final class TimeBatchWindow: WindowProcessor, JoinSearchable {
     let duration: Int64
     let startTime: Int64?
     private var buffers: BatchBuffers
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffers.lastBatch }
+    override func searchedByJoin() { buffers.keepsLastBatch = true }
     private var nextEmit: Int64?
 
     init(duration: Int64, startTime: Int64?, types: [AttributeType], context: ExecutionContext, scheduler: Scheduler) {
@@ -86,12 +88,14 @@ final class TimeBatchWindow: WindowProcessor {
 /// `externalTimeBatch(attr, t[, start[, timeout]])`: batches by the event's own time attribute.
 /// A batch is emitted when an event at or past its end arrives, or after `timeout` of engine time
 /// with no such event.
-final class ExternalTimeBatchWindow: WindowProcessor {
+final class ExternalTimeBatchWindow: WindowProcessor, JoinSearchable {
     let timeColumn: Int
     let duration: Int64
     let startTime: Int64?
     let timeout: Int64?
     private var buffers: BatchBuffers
+    var joinContents: (batch: EventBatch, rows: Range<Int>) { buffers.lastBatch }
+    override func searchedByJoin() { buffers.keepsLastBatch = true }
     private var endTime: Int64?
     private var timeoutAt: Int64?
 

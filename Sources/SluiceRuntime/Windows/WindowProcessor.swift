@@ -38,6 +38,9 @@ class WindowProcessor: Processor, Snapshottable, TimeDriven {
     /// is a batch window that can (it is asked only when nothing downstream wants expired events).
     func accumulate(into accumulator: BatchAccumulator) -> Bool { false }
 
+    /// A join searches this window's contents (see `JoinSearchable`): keep what it searches.
+    func searchedByJoin() {}
+
     func newBatch(capacity: Int = 0) -> EventBatch { EventBatch(types: types, capacity: capacity) }
 
     func snapshot(into w: inout StateWriter) {}
