@@ -143,6 +143,24 @@ import Testing
         #expect(timed == ["O [1,10]", "O [1,20]"])
     }
 
+    /// A named window: arrivals into it trigger against the other side, and the other side
+    /// searches what it holds.
+    @Test func aNamedWindowIsSearchedAsItHolds() throws {
+        let app = """
+        define stream S (k string, v int);
+        define stream Q (k string);
+        define window W (k string, v int) length(2);
+        from S insert into W;
+        from Q join W on Q.k == W.k select Q.k as k, W.v as v insert into O;
+        from W join Q#window.length(1) on W.k == Q.k select W.k as k, W.v as v insert into P;
+        """
+        let out = try run(app, [event("S", 1, "\"x\", 1"), event("S", 2, "\"y\", 2"), event("Q", 3, "\"x\""),
+                                event("S", 4, "\"x\", 3"), event("Q", 5, "\"x\""), event("Q", 6, "\"z\"")])
+        // Q(x) at 3 finds W's (x,1) for both queries; S(x,3) finds Q(x) in Q's length(1) window (P);
+        // Q(x) at 5 finds W's (x,3) only, (x,1) having left it; Q(z) finds nothing.
+        #expect(out == ["O [\"x\",1]", "P [\"x\",1]", "P [\"x\",3]", "O [\"x\",3]", "P [\"x\",3]"])
+    }
+
     @Test func refusals() {
         #expect(deployError(Self.pairs + "from L#window.length(2) join R#window.length(2) on k == k select a insert into O;")
             == "3:52: attribute 'k' is in both 'L' and 'R': qualify it, as in 'L.k'")

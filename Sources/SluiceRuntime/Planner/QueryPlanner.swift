@@ -8,6 +8,8 @@ protocol StreamResolver: AnyObject {
     func inputJunction(_ stream: Identifier, isInner: Bool) throws(Diagnostic) -> (StreamJunction, isWindow: Bool)
     /// The junction for `insert into`, defining the stream from the projection when it is new.
     func outputJunction(_ stream: Identifier, isInner: Bool, schema: StreamSchema) throws(Diagnostic) -> StreamJunction
+    /// The named window `name`, which a join searches.
+    func namedWindow(_ name: String) -> NamedWindow?
 }
 
 /// The running pieces of one query.
@@ -126,7 +128,15 @@ struct QueryPlanner {
         for input in [join.left, join.right] {
             var chain = try planInput(input, resolver: resolver, planned: &planned)
             if chain.isNamedWindow {
-                throw Diagnostic("joins with named windows are not supported yet", at: input.stream.range)
+                // The window's own output triggers; the other side searches what the window holds.
+                guard let named = resolver.namedWindow(input.stream.name), let found = named.window as? JoinSearchable else {
+                    throw Diagnostic("a join cannot search named window '\(input.stream.name)': its window is not one a join can search; "
+                                     + "it can search " + Self.joinableWindows.sorted().joined(separator: ", "), at: input.stream.range)
+                }
+                named.window.searchedByJoin()
+                searchable.append(found)
+                chains.append(chain)
+                continue
             }
             if let name = chain.windowName, !Self.joinableWindows.contains(name) {
                 throw Diagnostic("a join cannot search the '\(name)' window yet; it can search "

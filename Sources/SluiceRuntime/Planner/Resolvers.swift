@@ -22,6 +22,8 @@ final class GlobalResolver: StreamResolver {
         throw Diagnostic("stream '\(stream.name)' is not defined", at: stream.range)
     }
 
+    func namedWindow(_ name: String) -> NamedWindow? { windows[name] }
+
     func outputJunction(_ stream: Identifier, isInner: Bool, schema: StreamSchema) throws(Diagnostic) -> StreamJunction {
         if isInner { throw Diagnostic("inner stream '#\(stream.name)' can only be used inside a partition", at: stream.range) }
         if let w = windows[stream.name] {
@@ -68,6 +70,8 @@ final class PartitionResolver: StreamResolver {
         if partitioned.contains(stream.name), let j = instance.junctions[stream.name] { return (j, false) }
         return try global.inputJunction(stream, isInner: false)
     }
+
+    func namedWindow(_ name: String) -> NamedWindow? { partitioned.contains(name) ? nil : global.windows[name] }
 
     func outputJunction(_ stream: Identifier, isInner: Bool, schema: StreamSchema) throws(Diagnostic) -> StreamJunction {
         guard isInner else { return try global.outputJunction(stream, isInner: false, schema: schema) }
