@@ -40,7 +40,19 @@ extension Parser {
             let operand = try parseNot()
             return Expression(.not(operand), range: SourceRange(start: not.range.start, end: operand.range.end))
         }
-        return try parseEquality()
+        return try parseIn()
+    }
+
+    /// `cond in T` binds looser than comparisons, as in Siddhi's grammar: `T.x == x in T` tests
+    /// the whole comparison against the table's rows.
+    private mutating func parseIn() throws(Diagnostic) -> Expression {
+        var left = try parseEquality()
+        while at(.in) {
+            advance()
+            let table = try parseName("a table name after 'in'")
+            left = Expression(.inTable(left, table: table), range: range(from: left.range.start))
+        }
+        return left
     }
 
     private mutating func parseEquality() throws(Diagnostic) -> Expression {
@@ -75,7 +87,7 @@ extension Parser {
         }
     }
 
-    /// `x is null`, `x in T`.
+    /// `x is null`.
     private mutating func parseNullCheck() throws(Diagnostic) -> Expression {
         var left = try parseAdditive()
         while true {
@@ -88,10 +100,6 @@ extension Parser {
                 // A bare name stays a variable (`.isNull`): only the runtime knows whether it names an
                 // attribute or an event reference, and it turns the latter into a stream check.
                 left = Expression(.isNull(left), range: range(from: left.range.start))
-            } else if at(.in) {
-                advance()
-                let table = try parseName("a table name after 'in'")
-                left = Expression(.inTable(left, table: table), range: range(from: left.range.start))
             } else {
                 return left
             }

@@ -121,6 +121,8 @@ import Testing
         #expect(expr("symbol in StockTable") == "(in symbol StockTable)")
         #expect(expr("S.symbol in T and x") == "(and (in S.symbol T) x)")
         #expect(expr("a + b in T") == "(in (+ a b) T)")
+        // Looser than comparisons, as in Siddhi's grammar: the guide's `T.roomNo == roomNo in T`.
+        #expect(expr("T.x == x in T") == "(in (== T.x x) T)")
         #expect(expr("not (symbol in T)") == "(not (in symbol T))")
     }
 

@@ -56,7 +56,13 @@ public final class AppRuntime {
                 windows.append(named.window)
                 stateful.append(named.window)
             case .table(let t):
-                throw Diagnostic("tables are not supported yet: '\(t.name.name)'", at: t.name.range)
+                try checkNew(t.name)
+                if let store = t.annotations.first(where: { $0.name.lowercased() == "store" }) {
+                    throw Diagnostic("@store tables are not supported yet: '\(t.name.name)' would be kept in memory only", at: store.range)
+                }
+                let table = try InMemoryTable(definition: t)
+                global.tables[t.name.name] = table
+                stateful.append(table)
             case .trigger(let t):
                 try checkNew(t.name)
                 let schema = StreamSchema(name: t.name.name, attributes: [.init(name: TriggerSource.attribute, type: .long)])
@@ -111,7 +117,7 @@ public final class AppRuntime {
     }
 
     private func checkNew(_ id: Identifier) throws(Diagnostic) {
-        if global.streams[id.name] != nil || global.windows[id.name] != nil {
+        if global.streams[id.name] != nil || global.windows[id.name] != nil || global.tables[id.name] != nil {
             throw Diagnostic("'\(id.name)' is already defined", at: id.range)
         }
     }

@@ -7,6 +7,8 @@ struct ExpressionCompiler {
     let context: ExecutionContext
     /// Compiles an aggregate call (`sum(x)`) where the selector allows one; nil elsewhere.
     var aggregateHandler: ((FunctionCall, ExpressionCompiler) throws(Diagnostic) -> CompiledExpression)?
+    /// The tables `in` can test; nil where there are none.
+    var tables: ((String) -> InMemoryTable?)?
     /// Where an aggregate is not allowed, say why.
     var aggregateContext = "a filter"
 
@@ -58,8 +60,9 @@ struct ExpressionCompiler {
             return Logic.isNull(try compile(inner))
         case .streamIsNull(let id, _):
             throw Diagnostic("'\(id.name) is null' needs a pattern or join, which this query is not", at: id.range)
-        case .inTable(_, let table):
-            throw Diagnostic("'in \(table.name)': table lookups are not supported yet", at: table.range)
+        case .inTable(let condition, let name):
+            guard let table = tables?(name.name) else { throw Diagnostic("table '\(name.name)' is not defined", at: name.range) }
+            return try TableMembership.compile(condition, table: table, scope: scope, context: context)
         case .function(let call):
             if AggregatorKind(name: call.name.name, namespace: call.namespace?.name) != nil {
                 guard let aggregateHandler else {

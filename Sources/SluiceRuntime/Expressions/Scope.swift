@@ -10,6 +10,8 @@ struct Scope {
         var index: Int
         /// The side of a join the attribute belongs to (1 or 2); 0 outside joins.
         var side = 0
+        /// Reachable only qualified (a table's attributes beside a query's output).
+        var qualifiedOnly = false
     }
 
     var entries: [Entry] = []
@@ -21,9 +23,10 @@ struct Scope {
         add(qualifiers: [stream] + (alias.map { [$0] } ?? []), attributes: attributes, offset: offset)
     }
 
-    mutating func add(qualifiers: [String], attributes: [(String, AttributeType)], offset: Int, side: Int = 0) {
+    mutating func add(qualifiers: [String], attributes: [(String, AttributeType)], offset: Int, side: Int = 0,
+                      qualifiedOnly: Bool = false) {
         for (i, a) in attributes.enumerated() {
-            entries.append(Entry(qualifiers: qualifiers, name: a.0, type: a.1, index: offset + i, side: side))
+            entries.append(Entry(qualifiers: qualifiers, name: a.0, type: a.1, index: offset + i, side: side, qualifiedOnly: qualifiedOnly))
         }
     }
 
@@ -43,7 +46,7 @@ struct Scope {
         if let q = variable.qualifier?.name {
             return entries.first { $0.name == name && $0.qualifiers.contains(q) }
         }
-        return entries.first { $0.name == name }
+        return entries.first { $0.name == name && !$0.qualifiedOnly }
     }
 
     func knowsQualifier(_ q: String) -> Bool { entries.contains { $0.qualifiers.contains(q) } }

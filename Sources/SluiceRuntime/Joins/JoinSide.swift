@@ -18,10 +18,7 @@ final class JoinSide: Processor {
     let position: Position
     let isTrigger: Bool
     let isOuter: Bool
-    /// Over the joined layout (left attributes, then right); nil joins every pair.
-    let condition: CompiledExpression?
-    /// Joined columns the condition reads; the others are not gathered for it.
-    let conditionReads: [Bool]
+    let matcher: PairMatcher
     /// An attribute of this side (`mine`) and one of the other (`theirs`), by column, that the
     /// condition requires to be equal: pairs whose values differ are never tested.
     let equalKey: (mine: Int, theirs: Int)?
@@ -43,8 +40,8 @@ final class JoinSide: Processor {
         self.position = position
         self.isTrigger = isTrigger
         self.isOuter = isOuter
-        self.condition = condition
-        self.conditionReads = conditionReads
+        matcher = PairMatcher(condition: condition, reads: conditionReads, leftTypes: leftTypes, rightTypes: rightTypes,
+                              probeIsLeft: position == .left)
         self.equalKey = equalKey
         self.leftTypes = leftTypes
         self.rightTypes = rightTypes
@@ -55,7 +52,7 @@ final class JoinSide: Processor {
     override func process(_ chunk: EventBatch) {
         guard isTrigger, !chunk.isEmpty else { return }
         let (found, rows) = other.joinContents
-        let candidates = equalKey.map { Candidates(key: $0, chunk: chunk, found: found, rows: rows) }
+        let candidates = equalKey.map { EqualKeyBuckets(key: $0, probe: chunk, found: found, rows: rows) }
         let n = chunk.count
         let perPass = max(1, Self.pairsPerPass / max(1, rows.count))
         var start = 0
@@ -66,34 +63,8 @@ final class JoinSide: Processor {
         }
     }
 
-    /// The other window's rows bucketed by the value of an attribute the condition compares for
-    /// equality with one of this side's: an arrival is tested against its bucket only. The whole
-    /// condition still decides, so this only skips pairs that cannot match.
-    private struct Candidates {
-        /// Per bucket, its first row (relative to the window's first); -1 when empty.
-        var first: [Int32]
-        /// Per row, the next row of its bucket, oldest first; -1 at the end.
-        var next: [Int32]
-        /// Per chunk row, its bucket.
-        var bucket: [Int32]
-
-        init(key: (mine: Int, theirs: Int), chunk: EventBatch, found: EventBatch, rows: Range<Int>) {
-            let index = GroupKeyIndex()
-            let theirs = rows.count == found.count ? found.columns[key.theirs] : found.columns[key.theirs].gather(Array(rows))
-            let theirBuckets = index.ids(for: [theirs], kinds: [EventKind](repeating: .current, count: rows.count))
-            bucket = index.ids(for: [chunk.columns[key.mine]], kinds: chunk.kinds)
-            first = [Int32](repeating: -1, count: index.count)
-            next = [Int32](repeating: -1, count: rows.count)
-            for r in stride(from: rows.count - 1, through: 0, by: -1) {
-                let b = Int(theirBuckets[r])
-                next[r] = first[b]
-                first[b] = Int32(r)
-            }
-        }
-    }
-
     /// Joins rows `arrivals` of `chunk` with rows `rows` of `found` and emits the result.
-    private func join(_ chunk: EventBatch, _ arrivals: Range<Int>, found: EventBatch, rows: Range<Int>, candidates: Candidates?) {
+    private func join(_ chunk: EventBatch, _ arrivals: Range<Int>, found: EventBatch, rows: Range<Int>, candidates: EqualKeyBuckets?) {
         // Pairs, arrival-major and the other window oldest first: Siddhi's output order.
         var mine: [Int] = []
         var theirs: [Int] = []
@@ -121,7 +92,7 @@ final class JoinSide: Processor {
                 }
             }
         }
-        let matched = matches(chunk, mine, found, theirs)
+        let matched = matcher.matches(chunk, mine, found, theirs, context: context)
         // The output: matched pairs, and for an outer side each unmatched arrival once (other = -1).
         var outMine: [Int] = []
         var outTheirs: [Int] = []
@@ -156,32 +127,6 @@ final class JoinSide: Processor {
             }
         }
         if !outMine.isEmpty { emit(joined(chunk, outMine, found, outTheirs, resets: resets)) }
-    }
-
-    /// Whether each pair satisfies the condition, evaluated column by column over all pairs.
-    private func matches(_ chunk: EventBatch, _ mine: [Int], _ found: EventBatch, _ theirs: [Int]) -> [Bool] {
-        guard let condition else { return [Bool](repeating: true, count: mine.count) }
-        guard !mine.isEmpty else { return [] }
-        let count = mine.count
-        var columns: [Column] = []
-        columns.reserveCapacity(conditionReads.count)
-        for (i, type) in (leftTypes + rightTypes).enumerated() {
-            guard conditionReads[i] else {
-                columns.append(Column(unread: type, count: count))
-                continue
-            }
-            let isLeft = i < leftTypes.count
-            let column = isLeft ? i : i - leftTypes.count
-            let fromMine = isLeft == (position == .left)
-            columns.append(fromMine ? chunk.columns[column].gather(mine) : found.columns[column].gather(theirs))
-        }
-        let pairs = EventBatch(timestamps: mine.map { chunk.timestamps[$0] }, kinds: mine.map { chunk.kinds[$0] }, columns: columns)
-        let truth = condition.evaluate(EvaluationInput(batch: pairs, now: context.now, context: context))
-        var out = truth.bools
-        if !truth.nulls.isEmpty {
-            for i in 0..<count where truth.nulls[i] { out[i] = false }
-        }
-        return out
     }
 
     /// The joined rows: this side's rows `mine` beside the other side's rows `theirs` (-1: nulls).

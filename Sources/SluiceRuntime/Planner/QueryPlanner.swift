@@ -10,6 +10,8 @@ protocol StreamResolver: AnyObject {
     func outputJunction(_ stream: Identifier, isInner: Bool, schema: StreamSchema) throws(Diagnostic) -> StreamJunction
     /// The named window `name`, which a join searches.
     func namedWindow(_ name: String) -> NamedWindow?
+    /// The table `name`.
+    func table(_ name: String) -> InMemoryTable?
 }
 
 /// The running pieces of one query.
@@ -41,6 +43,13 @@ struct QueryPlanner {
         }
     }
 
+    /// A compiler over `scope` that can test `in` the app's tables.
+    private func makeCompiler(_ scope: Scope, _ resolver: StreamResolver) -> ExpressionCompiler {
+        var compiler = ExpressionCompiler(scope: scope, context: context)
+        compiler.tables = { name in resolver.table(name) }
+        return compiler
+    }
+
     /// One input stream's chain up to its window: entry, filters, window.
     private struct InputChain {
         var junction: StreamJunction
@@ -64,8 +73,7 @@ struct QueryPlanner {
         }
         let (junction, isWindow) = try resolver.inputJunction(stream, isInner: input.isInner)
         let schema = junction.schema
-        let compiler = ExpressionCompiler(scope: Scope(stream: schema.name, alias: input.alias?.name, attributes: schema.pairs),
-                                          context: context)
+        let compiler = makeCompiler(Scope(stream: schema.name, alias: input.alias?.name, attributes: schema.pairs), resolver)
         let head: Processor = isWindow ? Processor() : StreamEntryProcessor()
         var chain = InputChain(junction: junction, schema: schema, isNamedWindow: isWindow, head: head, tail: head)
         for handler in input.handlers {
@@ -123,9 +131,20 @@ struct QueryPlanner {
             throw Diagnostic("joins with incremental aggregations ('within … per …') are not supported yet", at: join.range)
         }
         var planned = PlannedQuery()
-        var chains: [InputChain] = []
+        // A table side has no chain: it never triggers, and is searched as it is.
+        var chains: [InputChain?] = []
+        var schemas: [StreamSchema] = []
         var searchable: [JoinSearchable] = []
         for input in [join.left, join.right] {
+            if let table = resolver.table(input.stream.name) {
+                if !input.handlers.isEmpty {
+                    throw Diagnostic("table '\(input.stream.name)' takes no filter or window in a join", at: input.range)
+                }
+                searchable.append(table)
+                chains.append(nil)
+                schemas.append(table.schema)
+                continue
+            }
             var chain = try planInput(input, resolver: resolver, planned: &planned)
             if chain.isNamedWindow {
                 // The window's own output triggers; the other side searches what the window holds.
@@ -136,6 +155,7 @@ struct QueryPlanner {
                 named.window.searchedByJoin()
                 searchable.append(found)
                 chains.append(chain)
+                schemas.append(chain.schema)
                 continue
             }
             if let name = chain.windowName, !Self.joinableWindows.contains(name) {
@@ -154,11 +174,14 @@ struct QueryPlanner {
             chain.window?.searchedByJoin()
             searchable.append(found)
             chains.append(chain)
+            schemas.append(chain.schema)
+        }
+        if chains.allSatisfy({ $0 == nil }) {
+            throw Diagnostic("both sides of the join are tables: one must be a stream or a window", at: join.range)
         }
         // A side with an alias is named by its alias only.
         let parts = [join.left, join.right].enumerated().map { side, input in
-            SelectionInput.Part(qualifiers: [input.alias?.name ?? input.stream.name], attributes: chains[side].schema.attributes,
-                                side: side + 1)
+            SelectionInput.Part(qualifiers: [input.alias?.name ?? input.stream.name], attributes: schemas[side].attributes, side: side + 1)
         }
         if parts[0].qualifiers == parts[1].qualifiers {
             throw Diagnostic("both sides of the join are named '\(parts[0].qualifiers[0])': give one an alias with 'as'", at: join.right.range)
@@ -167,7 +190,7 @@ struct QueryPlanner {
         scope.add(qualifiers: parts[0].qualifiers, attributes: parts[0].attributes.map { ($0.name, $0.type) }, offset: 0, side: 1)
         scope.add(qualifiers: parts[1].qualifiers, attributes: parts[1].attributes.map { ($0.name, $0.type) },
                   offset: parts[0].attributes.count, side: 2)
-        let compiler = ExpressionCompiler(scope: scope, context: context)
+        let compiler = makeCompiler(scope, resolver)
         var condition: CompiledExpression?
         var reads = [Bool](repeating: false, count: scope.entries.count)
         if let on = join.on {
@@ -177,19 +200,19 @@ struct QueryPlanner {
             }
         }
         let leftTypes = parts[0].attributes.map(\.type), rightTypes = parts[1].attributes.map(\.type)
-        let key = join.on.flatMap { Self.equalKey(in: $0, scope: scope, leftArity: leftTypes.count) }
+        let key = join.on.flatMap { Self.equalKey(in: $0, scope: scope, probe: 1, probeStart: 0, found: 2, foundStart: leftTypes.count) }
         let sides = [
-            JoinSide(position: .left, isTrigger: join.trigger != .right, isOuter: join.type == .leftOuter || join.type == .fullOuter,
-                     condition: condition, conditionReads: reads, equalKey: key.map { ($0.left, $0.right) },
+            JoinSide(position: .left, isTrigger: join.trigger != .right && chains[0] != nil, isOuter: join.type == .leftOuter || join.type == .fullOuter,
+                     condition: condition, conditionReads: reads, equalKey: key.map { ($0.probe, $0.found) },
                      leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[1], context: context),
-            JoinSide(position: .right, isTrigger: join.trigger != .left, isOuter: join.type == .rightOuter || join.type == .fullOuter,
-                     condition: condition, conditionReads: reads, equalKey: key.map { ($0.right, $0.left) },
+            JoinSide(position: .right, isTrigger: join.trigger != .left && chains[1] != nil, isOuter: join.type == .rightOuter || join.type == .fullOuter,
+                     condition: condition, conditionReads: reads, equalKey: key.map { ($0.found, $0.probe) },
                      leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[0], context: context),
         ]
         // Both sides feed one selector.
         let merge = Processor()
         for (chain, side) in zip(chains, sides) {
-            chain.tail.next = side
+            chain?.tail.next = side
             side.next = merge
         }
         let source = SelectionInput(parts: parts, windows: planned.windows, hasWindow: true, chunkShape: .whole, accumulatingWindow: nil)
@@ -199,7 +222,7 @@ struct QueryPlanner {
             // Expired joined rows matter only to aggregates (they subtract) and to expired output.
             side.joinsExpired = selector.expiredOn || selector.hasAggregates
         }
-        for chain in chains {
+        for chain in chains.compactMap({ $0 }) {
             let head = chain.head
             planned.subscriptions.append((chain.junction, chain.junction.subscribe { batch in head.process(batch) }))
         }
@@ -231,9 +254,7 @@ struct QueryPlanner {
         // Event types the output wants.
         let eventType: OutputEventType
         switch query.output {
-        case .insert(_, _, _, let t): eventType = t
-        case .delete(let table, _, _), .update(let table, _, _, _), .updateOrInsert(let table, _, _, _):
-            throw Diagnostic("tables are not supported yet: cannot write to '\(table.name)'", at: table.range)
+        case .insert(_, _, _, let t), .delete(_, let t, _), .update(_, let t, _, _), .updateOrInsert(_, let t, _, _): eventType = t
         case .returnEvents:
             throw Diagnostic("'return' is only valid in an on-demand query", at: query.range)
         }
@@ -244,7 +265,7 @@ struct QueryPlanner {
         // Selection.
         let inputAttributes = source.parts.flatMap(\.attributes)
         let inputArity = inputAttributes.count
-        var compiler = ExpressionCompiler(scope: Scope(), context: context)
+        var compiler = makeCompiler(Scope(), resolver)
         var partStart = 0
         for part in source.parts {
             compiler.scope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: partStart,
@@ -305,7 +326,7 @@ struct QueryPlanner {
                                 side: part.side)
                 partOffset += part.attributes.count
             }
-            var havingCompiler = ExpressionCompiler(scope: havingScope, context: context)
+            var havingCompiler = makeCompiler(havingScope, resolver)
             let base = outputAttributes.count + inputArity
             havingCompiler.aggregateHandler = { (call: FunctionCall, _: ExpressionCompiler) throws(Diagnostic) -> CompiledExpression in
                 let slot = try Self.makeAggregate(call, compiler: argumentCompiler, hasWindow: hasWindow)
@@ -379,26 +400,52 @@ struct QueryPlanner {
             tail = limiter
         }
 
-        guard case .insert(let target, let isInner, _, _) = query.output else { fatalError("checked above") }
-        let outSchema = StreamSchema(name: target.name, attributes: outputAttributes)
-        let outJunction = try resolver.outputJunction(target, isInner: isInner, schema: outSchema)
-        tail.next = InsertIntoStream(junction: outJunction)
+        switch query.output {
+        case .insert(let target, let isInner, _, _):
+            if !isInner, let table = resolver.table(target.name) {
+                tail.next = try TablePlanner(context: context).writer(.insert, table: table, output: outputAttributes, set: nil, on: nil,
+                                                                       at: target.range)
+            } else {
+                let outSchema = StreamSchema(name: target.name, attributes: outputAttributes)
+                let outJunction = try resolver.outputJunction(target, isInner: isInner, schema: outSchema)
+                tail.next = InsertIntoStream(junction: outJunction)
+            }
+        case .delete(let target, _, let on):
+            tail.next = try TablePlanner(context: context).writer(.delete, table: Self.table(target, resolver), output: outputAttributes,
+                                                                   set: nil, on: on, at: target.range)
+        case .update(let target, _, let set, let on):
+            tail.next = try TablePlanner(context: context).writer(.update, table: Self.table(target, resolver), output: outputAttributes,
+                                                                   set: set, on: on, at: target.range)
+        case .updateOrInsert(let target, _, let set, let on):
+            tail.next = try TablePlanner(context: context).writer(.updateOrInsert, table: Self.table(target, resolver),
+                                                                   output: outputAttributes, set: set, on: on, at: target.range)
+        case .returnEvents:
+            fatalError("checked above")
+        }
         return selector
     }
 
-    /// A left and a right attribute (columns within each side) that `condition` requires to be
-    /// equal: a term `L.x == R.y` of its top-level `and`s, both of the same type among those whose
+    static func table(_ name: Identifier, _ resolver: StreamResolver) throws(Diagnostic) -> InMemoryTable {
+        guard let table = resolver.table(name.name) else { throw Diagnostic("table '\(name.name)' is not defined", at: name.range) }
+        return table
+    }
+
+    /// An attribute of side `probe` and one of side `found` (columns within each side, whose
+    /// first columns are at `probeStart` and `foundStart` in the scope) that `condition` requires
+    /// to be equal: a term `a == b` of its top-level `and`s, both of the same type among those whose
     /// equality is equality of their keys (not float or double: 0.0 == -0.0; not objects).
-    static func equalKey(in condition: Expression, scope: Scope, leftArity: Int) -> (left: Int, right: Int)? {
+    static func equalKey(in condition: Expression, scope: Scope, probe: Int, probeStart: Int, found: Int,
+                         foundStart: Int) -> (probe: Int, found: Int)? {
         switch condition.kind {
         case .and(let a, let b):
-            return equalKey(in: a, scope: scope, leftArity: leftArity) ?? equalKey(in: b, scope: scope, leftArity: leftArity)
+            return equalKey(in: a, scope: scope, probe: probe, probeStart: probeStart, found: found, foundStart: foundStart)
+                ?? equalKey(in: b, scope: scope, probe: probe, probeStart: probeStart, found: found, foundStart: foundStart)
         case .comparison(.equal, let a, let b):
             guard case .variable(let va) = a.kind, case .variable(let vb) = b.kind,
                   let ea = scope.lookup(va), let eb = scope.lookup(vb), ea.type == eb.type,
                   [.string, .int, .long, .bool].contains(ea.type) else { return nil }
-            if ea.side == 1 && eb.side == 2 { return (ea.index, eb.index - leftArity) }
-            if ea.side == 2 && eb.side == 1 { return (eb.index, ea.index - leftArity) }
+            if ea.side == probe && eb.side == found { return (ea.index - probeStart, eb.index - foundStart) }
+            if ea.side == found && eb.side == probe { return (eb.index - probeStart, ea.index - foundStart) }
             return nil
         default:
             return nil
