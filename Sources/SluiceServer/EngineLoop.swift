@@ -29,6 +29,8 @@ enum EngineCommand: Sendable {
     case restoreState([UInt8], @Sendable (String?) -> Void)
     /// HA: outputs through this sequence were delivered downstream: stop retaining them.
     case releaseOutputs(through: UInt64)
+    /// An on-demand query against the app's tables and named windows (`readOnly`: finds only).
+    case query(String, readOnly: Bool, @Sendable (Result<OnDemandResult, RuntimeError>) -> Void)
     case stop
 }
 
@@ -225,6 +227,12 @@ final class EngineLoop: @unchecked Sendable {
                         for sink in sinks { sink.deliver(retained.batch, stamp: stamp) }
                     }
                 }
+            }
+        case .query(let text, let readOnly, let reply):
+            do {
+                reply(.success(try runtime.query(text, readOnly: readOnly)))
+            } catch {
+                reply(.failure(RuntimeError(error.description)))
             }
         case .captureState(let reply):
             reply(EngineState(runtime: runtime.snapshot(), sequences: sequences.encoded,

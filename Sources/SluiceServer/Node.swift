@@ -273,6 +273,16 @@ public final class Node: Service, @unchecked Sendable {
     }
 
     /// A snapshot of what the node runs and has done, for `/status` and `/metrics`.
+    /// Runs an on-demand query on the engine's thread, between batches. A member of an HA group
+    /// answers finds only: a write there would change one replica and not the other.
+    public func query(_ text: String) async -> Result<OnDemandResult, RuntimeError> {
+        let readOnly = driver != nil
+        return await withCheckedContinuation { continuation in
+            let command = EngineCommand.query(text, readOnly: readOnly) { continuation.resume(returning: $0) }
+            while !engine.submit(command) { usleep(100) }
+        }
+    }
+
     public func status() -> NodeStatus {
         NodeStatus(nodeID: configuration.nodeID, app: engine.runtime.name,
                    inputStreams: inputs.map(\.name), outputStreams: outputs.map(\.name),

@@ -10,7 +10,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A stream-processing engine for Siddhi apps.",
         subcommands: [Run.self, Check.self, NodeCommand.self, Send.self, Generate.self, Subscribe.self, ClusterCommand.self,
-                      StatusCommand.self, WitnessCommand.self]
+                      StatusCommand.self, WitnessCommand.self, QueryCommand.self]
     )
 }
 

@@ -51,9 +51,9 @@ struct HTTPGet {
     """
 
     /// A started node, its admin server in a running `ServiceGroup`, and a client event loop.
-    func withAdmin(placement: NodePlacement = NodePlacement(),
+    func withAdmin(placement: NodePlacement = NodePlacement(), app: String = Self.app,
                    _ body: (_ nodePort: Int, _ adminPort: Int, EventLoopGroup) async throws -> Void) async throws {
-        let node = try Node(configuration: NodeConfiguration(nodeID: "n1", port: 0, appSource: Self.app))
+        let node = try Node(configuration: NodeConfiguration(nodeID: "n1", port: 0, appSource: app))
         let nodePort = try await node.start()
         let admin = AdminServer(node: node, configuration: AdminConfiguration(port: 0, listenAddress: "127.0.0.1:\(nodePort)",
                                                                               placement: placement))
@@ -81,6 +81,33 @@ struct HTTPGet {
             #expect(response.status == 200)
             #expect(response.headers["content-type"] == "application/json")
             #expect(response.body == #"{"status":"ok"}"#)
+        }
+    }
+
+    /// `POST /query` runs on-demand queries on the engine's thread: writes, then finds, and a
+    /// malformed query is a 400 naming where it went wrong.
+    @Test func onDemandQueries() async throws {
+        let app = """
+        @app:name('Prices')
+        define stream Price (symbol string, price double);
+        @PrimaryKey('symbol')
+        define table Latest (symbol string, price double);
+        from Price update or insert into Latest set Latest.price = price on Latest.symbol == symbol;
+        """
+        try await withAdmin(app: app) { _, adminPort, _ in
+            let client = AdminClient(timeout: .seconds(5))
+            let address = HostPort(host: "127.0.0.1", port: adminPort)
+            for (s, p) in [("A", 1.5), ("B", 2.0)] {
+                let written = try await client.post(address, path: "/query", body: "select '\(s)' as symbol, \(p) as price insert into Latest")
+                #expect(written.status == 200)
+                #expect(written.body == #"{"attributes":[],"records":[]}"#)
+            }
+            let found = try await client.post(address, path: "/query", body: "from Latest on price > 1.0 select symbol, price order by price desc")
+            #expect(found.status == 200)
+            #expect(found.body == #"{"attributes":[{"name":"symbol","type":"string"},{"name":"price","type":"double"}],"records":[["B",2.0],["A",1.5]]}"#)
+            let bad = try await client.post(address, path: "/query", body: "from Latest select nope")
+            #expect(bad.status == 400)
+            #expect(bad.body == #"{"error":"1:20: attribute 'nope' is not defined"}"#)
         }
     }
 

@@ -44,10 +44,15 @@ extension AppRuntime {
     /// `from T [as t] [on cond] select … [group by …] [having …] [order by …] [limit …]` over a
     /// table or named window, or `select … insert into T`, `[select …] delete T on …`,
     /// `[select …] update T [set …] on …` and `select … update or insert into T [set …] on …`.
-    /// Call it where `send` is called: it reads and changes the same state.
-    public func query(_ text: String) throws(Diagnostic) -> OnDemandResult {
+    /// Call it where `send` is called: it reads and changes the same state. `readOnly` refuses
+    /// the writes (a replica must change only through its log).
+    public func query(_ text: String, readOnly: Bool = false) throws(Diagnostic) -> OnDemandResult {
         let parsed = try SiddhiParser.parseOnDemandQuery(text)
         let origin = parsed.range
+        if readOnly, case .find = parsed.action {} else if readOnly {
+            throw Diagnostic("this node refuses on-demand writes: it is a member of an HA group, whose tables change only "
+                             + "through replicated events; send the rows as events instead", at: origin)
+        }
         switch parsed.action {
         case .find(let source, let on, let within, let per):
             if within != nil || per != nil {

@@ -25,7 +25,8 @@ public struct AdminConfiguration: Sendable {
     }
 }
 
-/// The node's operator port: `GET /health`, `GET /status` (JSON) and `GET /metrics` (Prometheus text).
+/// The node's operator port: `GET /health`, `GET /status` (JSON), `GET /metrics` (Prometheus text)
+/// and `POST /query` (an on-demand query of the app's tables and named windows).
 /// A `Service`: run it in the same `ServiceGroup` as the node, after it, so that graceful shutdown
 /// stops the admin port before the node.
 public final class AdminServer: Service, Sendable {
@@ -100,6 +101,15 @@ public final class AdminServer: Service, Sendable {
         router.get("status") { _, _ -> Response in
             Self.json(try self.statusJSON())
         }
+        // An on-demand query: the body is its text; the answer is `{"attributes":[…],"records":[…]}`,
+        // or 400 with `{"error":"line:column: message"}`.
+        router.post("query") { request, context -> Response in
+            let body = try await request.body.collect(upTo: Self.maxQueryBytes)
+            switch await self.node.query(String(buffer: body)) {
+            case .success(let result): return Self.json(QueryAnswer.json(result))
+            case .failure(let error): return Self.json(QueryAnswer.error(error.description), status: .badRequest)
+            }
+        }
         router.get("metrics") { _, _ -> Response in
             let text = self.metrics.render(self.node.status())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -107,6 +117,8 @@ public final class AdminServer: Service, Sendable {
         }
         return router
     }
+
+    static let maxQueryBytes = 64 << 10
 
     /// The configured listen address with the port the node actually bound (it differs for port 0).
     static func listenAddress(_ configured: String, port: Int) -> String {

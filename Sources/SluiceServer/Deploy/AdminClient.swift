@@ -3,8 +3,8 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// One-shot `GET`s against a node's admin port: enough HTTP/1.1 for `/health` and `/status`
-/// without an HTTP client package.
+/// One-shot requests against a node's admin port: enough HTTP/1.1 for `/health`, `/status` and
+/// `/query` without an HTTP client package.
 public struct AdminClient: Sendable {
     public struct Response: Sendable {
         public var status: Int
@@ -21,12 +21,21 @@ public struct AdminClient: Sendable {
 
     /// Throws when the node cannot be reached or does not answer within `timeout`.
     public func get(_ address: HostPort, path: String) async throws -> Response {
+        try await send("GET", address, path: path, body: nil)
+    }
+
+    /// `POST path` with `body` as plain text.
+    public func post(_ address: HostPort, path: String, body: String) async throws -> Response {
+        try await send("POST", address, path: path, body: body)
+    }
+
+    private func send(_ method: String, _ address: HostPort, path: String, body: String?) async throws -> Response {
         let timeout = self.timeout
         return try await withThrowingTaskGroup(of: Response.self) { tasks in
-            tasks.addTask { try await request(address, path: path) }
+            tasks.addTask { try await request(method, address, path: path, body: body) }
             tasks.addTask {
                 try await Task.sleep(for: timeout)
-                throw ClusterError("\(address) did not answer GET \(path) within \(timeout)")
+                throw ClusterError("\(address) did not answer \(method) \(path) within \(timeout)")
             }
             defer { tasks.cancelAll() }
             return try await tasks.next()!
@@ -39,7 +48,7 @@ public struct AdminClient: Sendable {
         return response.status == 200 ? "ok" : "stopping"
     }
 
-    private func request(_ address: HostPort, path: String) async throws -> Response {
+    private func request(_ method: String, _ address: HostPort, path: String, body: String?) async throws -> Response {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(1))
             .connect(host: address.host, port: address.port) { channel in
@@ -48,14 +57,16 @@ public struct AdminClient: Sendable {
                 }
             }
         let raw = try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n"))
+            var head = "\(method) \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n"
+            if let body { head += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n" }
+            try await outbound.write(ByteBuffer(string: head + "\r\n" + (body ?? "")))
             var all = ByteBuffer()
             for try await chunk in inbound { all.writeImmutableBuffer(chunk) }
             return String(buffer: all)
         }
         guard let split = raw.range(of: "\r\n\r\n"),
               let status = raw[..<split.lowerBound].split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
-            throw ClusterError("\(address) answered GET \(path) with something that is not HTTP")
+            throw ClusterError("\(address) answered \(method) \(path) with something that is not HTTP")
         }
         return Response(status: status, body: String(raw[split.upperBound...]))
     }
