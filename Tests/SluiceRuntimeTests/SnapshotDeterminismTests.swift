@@ -32,6 +32,15 @@ let determinismApps: [(name: String, source: String)] = {
         from S[volume > 25] as a full outer join S#window.timeBatch(1 sec) as b unidirectional on a.price > b.price
         select a.symbol as s1, b.symbol as s2 insert all events into J3;
         """),
+        ("patterns", stream + """
+        from every e1=S[price > 50.0] -> e2=S[symbol == e1.symbol and price < e1.price] within 2 sec
+        select e1.symbol as symbol, e1.price as p1, e2.price as p2 insert into P1;
+        from every (e1=S[volume > 40] -> e2=S[volume < 10]) select e1.volume as v1, e2.volume as v2, count() as n insert into P2;
+        partition with (symbol of S)
+        begin
+            from every e1=S -> e2=S[volume > e1.volume] within 1 sec select e1.symbol as symbol, e2.volume as v insert into P3;
+        end;
+        """),
         ("rates-and-partitions", stream + """
         from S select symbol, count() as n group by symbol output last every 3 events insert into O1;
         from S select symbol output first every 2 events insert into O2;

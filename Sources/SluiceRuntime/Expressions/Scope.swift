@@ -34,7 +34,7 @@ struct Scope {
     /// them and no other attribute comes first: the name alone is ambiguous.
     func ambiguity(_ variable: Variable) -> [String]? {
         guard variable.qualifier == nil else { return nil }
-        let named = entries.filter { $0.name == variable.attribute.name }
+        let named = entries.filter { $0.name == variable.attribute.name && !$0.qualifiedOnly }
         guard let first = named.first, first.side != 0 else { return nil }
         let sides = named.filter { $0.side != first.side && $0.side != 0 }
         guard let second = sides.first else { return nil }

@@ -39,8 +39,112 @@ struct QueryPlanner {
         case .join(let join):
             return try planJoin(query, join, resolver: resolver)
         case .state(let s):
-            throw Diagnostic("\(s.kind == .pattern ? "patterns" : "sequences") are not supported yet", at: query.input.range)
+            return try planPattern(query, s, resolver: resolver)
         }
+    }
+
+    /// `[every] e1=A[f1] -> e2=B[f2] -> … [within t]`, or `every (…)` around the whole chain.
+    private func planPattern(_ query: Query, _ state: StateInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
+        guard state.kind == .pattern else { throw Diagnostic("sequences are not supported yet", at: state.range) }
+        func unsupported(_ what: String, _ range: SourceRange) -> Diagnostic {
+            Diagnostic("\(what) in patterns are not supported yet; supported: '[every] e1=A[…] -> e2=B[…] -> … [within t]' "
+                       + "and 'every (…)' around the whole chain", at: range)
+        }
+        func chain(_ e: StateElement) throws(Diagnostic) -> [StreamStateElement] {
+            switch e {
+            case .stream(let s): return [s]
+            case .next(let a, let b): return try chain(a) + chain(b)
+            case .every(let inner):
+                if case .stream(let s) = inner { throw unsupported("'every' inside the chain", s.range) }
+                throw unsupported("nested 'every'", state.range)
+            case .absent(let s, _): throw unsupported("absent ('not') elements", s.range)
+            case .logical: throw unsupported("'and' and 'or'", state.range)
+            case .count(let s, _, _), .quantified(let s, _): throw unsupported("counting", s.range)
+            case .within: throw unsupported("a 'within' on part of the pattern", state.range)
+            }
+        }
+        let restart: PatternProcessor.Restart
+        let elements: [StreamStateElement]
+        switch state.root {
+        case .every(.stream(let s)):
+            restart = .eachFirst
+            elements = [s]
+        case .next(let first, let rest):
+            if case .every(let inner) = first, case .stream(let s) = inner {
+                restart = .eachFirst
+                elements = [s] + (try chain(rest))
+            } else {
+                restart = .once
+                elements = try chain(state.root)
+            }
+        case .every(let inner):
+            restart = .afterEachMatch
+            elements = try chain(inner)
+        default:
+            restart = .once
+            elements = try chain(state.root)
+        }
+
+        var planned = PlannedQuery()
+        var parts: [SelectionInput.Part] = []
+        var junctions: [String: StreamJunction] = [:]
+        var runtime: [PatternProcessor.Element] = []
+        for (j, element) in elements.enumerated() {
+            let input = element.stream
+            if input.isFault { throw unsupported("fault streams", input.range) }
+            let (junction, isWindow) = try resolver.inputJunction(input.stream, isInner: input.isInner)
+            if isWindow { throw unsupported("named windows", input.stream.range) }
+            let schema = junction.schema
+            let name = element.eventReference?.name ?? input.stream.name
+            if parts.contains(where: { $0.qualifiers == [name] }) {
+                throw Diagnostic("'\(name)' names two events of the pattern: give each its own reference, as in 'e1=\(input.stream.name)'",
+                                 at: element.eventReference?.range ?? input.stream.range)
+            }
+            var filter: Expression?
+            for handler in input.handlers {
+                switch handler {
+                case .filter(let f):
+                    if filter != nil { throw unsupported("two filters on one event", f.range) }
+                    filter = f
+                case .window(let call): throw unsupported("windows", call.range)
+                case .function(let call): throw unsupported("stream functions", call.range)
+                }
+            }
+            // The filter sees this event unqualified (or by its reference), and earlier ones by theirs.
+            var scope = Scope()
+            let earlier = parts.reduce(0) { $0 + $1.attributes.count }
+            scope.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: earlier, side: j + 1)
+            var offset = 0
+            for part in parts {
+                scope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset,
+                          side: part.side, qualifiedOnly: true)
+                offset += part.attributes.count
+            }
+            var compiled: CompiledExpression?
+            var readsEarlier = false
+            if let filter {
+                compiled = try makeCompiler(scope, resolver).compileCondition(filter, what: "a pattern filter")
+                readsEarlier = AttributeUsage.variables(in: filter).contains { (scope.lookup($0)?.index ?? earlier) < earlier }
+                if !readsEarlier {
+                    // Evaluated over the arriving chunk alone: its columns start at 0.
+                    var own = Scope()
+                    own.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: 0)
+                    compiled = try makeCompiler(own, resolver).compileCondition(filter, what: "a pattern filter")
+                }
+            }
+            runtime.append(.init(stream: schema.name, types: schema.attributes.map(\.type), filter: compiled, readsEarlier: readsEarlier))
+            parts.append(.init(qualifiers: [name], attributes: schema.attributes, side: j + 1))
+            junctions[schema.name] = junction
+        }
+        let processor = PatternProcessor(elements: runtime, restart: restart, within: state.within, context: context)
+        planned.stateful.append(processor)
+        let source = SelectionInput(parts: parts, windows: [], hasWindow: false, chunkShape: .whole, accumulatingWindow: nil)
+        try planSelection(query, source: source, tail: processor, planned: &planned, resolver: resolver)
+        processor.chunkPerArrival = !planned.outputIgnoresChunking || context.eachEventIsAChunk
+        for (name, junction) in junctions.sorted(by: { $0.key < $1.key }) {
+            planned.subscriptions.append((junction, junction.subscribe { [unowned processor] batch in processor.arrive(batch, stream: name) }))
+        }
+        return planned
     }
 
     /// A compiler over `scope` that can test `in` the app's tables.
