@@ -23,6 +23,7 @@ public enum Workload: String, CaseIterable, Sendable {
     case timeWindow
     case lengthBatch
     case join
+    case pattern
 
     public static let requestStream = "define stream Request (tenant string, ts long, responseTime long);"
     public static let keyedStream = "define stream Keyed (key long, ts long, responseTime long);"
@@ -39,6 +40,14 @@ public enum Workload: String, CaseIterable, Sendable {
             "from Request#window.time(1 min) select tenant, avg(responseTime) as avgRt, count() as n group by tenant insert into Out;"
         case .lengthBatch:
             "from Request#window.lengthBatch(1000) select sum(responseTime) as total insert into Out;"
+        case .pattern:
+            """
+            partition with (tenant of Request)
+            begin
+                from every e1=Request[responseTime > 500] -> e2=Request[responseTime < 100] within 1 min
+                select e1.tenant as tenant, e1.responseTime as slow, e2.responseTime as fast insert into Out;
+            end;
+            """
         case .join:
             """
             from Request#window.length(\(Self.joinWindow)) as a join Other#window.length(\(Self.joinWindow)) as b on a.tenant == b.tenant
@@ -70,6 +79,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .timeWindow: "time(1 min) per tenant avg+count, per event"
         case .lengthBatch: "lengthBatch(1000) sum"
         case .join: "join length(10) both sides on tenant"
+        case .pattern: "every A -> B within 1 min per tenant"
         }
     }
 }
@@ -189,6 +199,25 @@ public func check(_ workload: Workload) throws -> (rows: Int, chunks: Int) {
             }
         }
         guard rows == expected else { throw CheckFailure("join: \(rows) rows out, expected \(expected)") }
+    case .pattern:
+        // Per tenant: each slow event (> 500 ms) waits for the tenant's next fast one (< 100 ms) within
+        // a minute of event time; a fast event completes every slow one waiting.
+        var expected = 0
+        var waiting: [Int: [Int64]] = [:]
+        for iteration in 0..<iterations {
+            for i in 0..<Shape.eventsPerIteration {
+                let ts = Shape.baseTimestamp + Int64(iteration) * Shape.span + Int64(i)
+                let t = tenant(ofEvent: i), rt = responseTime(ofEvent: i)
+                var pending = (waiting[t] ?? []).filter { ts - $0 <= 60_000 }
+                if rt < 100 {
+                    expected += pending.count
+                    pending = []
+                }
+                if rt > 500 { pending.append(ts) }
+                waiting[t] = pending
+            }
+        }
+        guard rows == expected else { throw CheckFailure("pattern: \(rows) rows out, expected \(expected)") }
     case .externalTimeBatch:
         // 1,228,800 ms of events: the event at +1,000,000 ms closes the first window, one row per tenant.
         guard rows == 50 else { throw CheckFailure("externalTimeBatch: \(rows) rows out, expected 50") }
