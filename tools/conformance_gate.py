@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Runs the conformance cases (the shared examples and our own) against `sluice run`.
 
-Cases in areas that later issues implement (joins, patterns, sequences, tables) are reported but
-do not fail the gate; every other failure does. Ends with `conformance: P passed, F failed, S skipped`.
+A case that the engine refuses with "… not supported yet" (a construct a later issue implements:
+sequences, counting patterns, stores, …) is reported as skipped and does not fail the gate; every
+other failure does. Ends with `conformance: P passed, F failed, S skipped`.
 """
 import argparse
 import importlib.util
 import os
 import sys
 
-DEFERRED_AREAS = {"join", "pattern", "sequence", "table"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -48,9 +48,9 @@ def main():
             ok, reason, detail = runner.run_case(engine, case, runner.TIMEOUT_S)
             if ok:
                 passed += 1
-            elif case["area"] in DEFERRED_AREAS:
+            elif "not supported yet" in "%s %s" % (reason, detail):
                 skipped += 1
-                print("SKIP %s (%s, not implemented yet): %s" % (case["name"], case["area"], reason))
+                print("SKIP %s (%s, not implemented yet): %s" % (case["name"], case["area"], detail[:300]))
             else:
                 failed += 1
                 print("FAIL %s: %s %s" % (case["name"], reason, detail[:600]))
