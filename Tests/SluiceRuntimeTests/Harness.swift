@@ -1,4 +1,5 @@
 import SluiceCore
+import Testing
 import SluiceQL
 @testable import SluiceRuntime
 
@@ -40,4 +41,24 @@ func deployError(_ app: String) -> String? {
     } catch {
         return error.description
     }
+}
+
+/// Runs `app` over `lines` uninterrupted, then once per cut point: the first part, a snapshot, a
+/// new runtime restored from it, the rest. Records an issue for every cut whose output differs;
+/// returns the uninterrupted output.
+@discardableResult
+func expectRestoreAnywhereMatches(_ app: String, _ lines: [String],
+                                  sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> [String] {
+    let reference = try run(app, lines)
+    for cut in 1..<lines.count {
+        var printed: [String] = []
+        let first = try PlaybackRunner(source: app) { printed.append($0) }
+        for (i, line) in lines[..<cut].enumerated() { try first.feed(line: line, number: i + 1) }
+        let state = try first.runtime.snapshot()
+        let second = try PlaybackRunner(source: app) { printed.append($0) }
+        try second.runtime.restore(state)
+        for (i, line) in lines[cut...].enumerated() { try second.feed(line: line, number: cut + i + 1) }
+        #expect(printed.map(compact) == reference, "cut after line \(cut)", sourceLocation: sourceLocation)
+    }
+    return reference
 }

@@ -183,18 +183,7 @@ import Testing
     func snapshotRestoreKeepsBothWindows(query: String) throws {
         let app = "@app:name('J')\n" + Self.pairs + query
         let input = Self.input + [tick(9), event("L", 10, "\"x\", 4"), event("R", 11, "\"x\", 40"), tick(20)]
-        let reference = try run(app, input)
-        #expect(reference.count >= 3)
-        for cut in 1..<input.count {
-            var printed: [String] = []
-            let first = try PlaybackRunner(source: app) { printed.append($0) }
-            for (i, line) in input[..<cut].enumerated() { try first.feed(line: line, number: i + 1) }
-            let state = try first.runtime.snapshot()
-            let second = try PlaybackRunner(source: app) { printed.append($0) }
-            try second.runtime.restore(state)
-            for (i, line) in input[cut...].enumerated() { try second.feed(line: line, number: cut + i + 1) }
-            #expect(printed.map(compact) == reference, "cut after line \(cut)")
-        }
+        #expect(try expectRestoreAnywhereMatches(app, input).count >= 3)
     }
 }
 
