@@ -25,7 +25,7 @@ enum TableMembership {
             let found = table.contents
             var out = [Bool](repeating: false, count: batch.count)
             guard found.count > 0 else { return Column(bools: out) }
-            let buckets = key.map { EqualKeyBuckets(key: $0, probe: batch, found: found, rows: 0..<found.count) }
+            let buckets = key.map { EqualKeyBuckets(key: (mine: $0.probe, theirs: $0.found), probe: batch, found: found, rows: 0..<found.count) }
             let perPass = max(1, pairsPerPass / found.count)
             var start = 0
             while start < batch.count {
