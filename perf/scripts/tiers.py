@@ -214,8 +214,8 @@ def main():
         results.setdefault(name, []).append(eps)
         line = "%-12s %9.0f events/s end to end (%d events in %.2f s; groups %d + %d; CPU of all processes %.2f s, %.2f µs/event)" \
             % (name, eps, count, seconds, split[0], split[1], cpu, 1e6 * cpu / count)
-        # With --repeat, each run is indented and the medians follow in the plain format.
-        print(("  run %d: " % len(results[name]) + line) if args.repeat > 1 else line)
+        # A run that repeats is indented, and its median follows in the plain format.
+        print(("  run %d: " % len(results[name]) + line) if runs.count((name, http, replication, group_names)) > 1 else line)
     if args.repeat > 1:
         for name in results:
             if len(results[name]) > 1:
