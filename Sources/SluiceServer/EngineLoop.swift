@@ -12,7 +12,9 @@ import SluiceWire
 enum EngineCommand: Sendable {
     /// A producer's batch, already decoded and schema-checked. `origin`: an HA group's output that
     /// its sink forwarded, applied once whatever the retries.
-    case batch(stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply, origin: OutputOrigin? = nil)
+    /// `partial`: some columns were left undecoded (`InputDecoding`).
+    case batch(stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, reply: BatchReply, origin: OutputOrigin? = nil,
+               partial: Bool = false)
     /// The live clock moved: fire what is due.
     case tick(Int64)
     /// With `resumeAfter` > 0 (an HA group's subscriber back after a failover), the retained
@@ -108,6 +110,10 @@ final class EngineLoop: @unchecked Sendable {
 
     /// The last output sequence assigned (HA), for status.
     let outputSequence = ManagedAtomic<UInt64>(0)
+    /// Which input columns the network side decodes.
+    let decoding: InputDecoding
+    /// The input stream whose batch, decoded in part, is being applied.
+    private var partialInput: String?
 
     /// - Parameter haOutputs: for a node of HA group `group`, every output stream: both data
     ///   nodes number the same outputs the same way whether or not anyone subscribed.
@@ -116,6 +122,7 @@ final class EngineLoop: @unchecked Sendable {
     init(runtime: AppRuntime, capacity: Int = 8192, haOutputs: (group: String, streams: [String])? = nil,
          retention: (batches: Int, events: Int) = (16_384, 2_000_000), logger: Logger) {
         self.runtime = runtime
+        decoding = InputDecoding(runtime: runtime)
         outputs = RetainedOutputs(maxBatches: retention.batches, maxEvents: retention.events)
         self.ring = CommandRing(capacity: capacity)
         self.logger = logger
@@ -170,7 +177,7 @@ final class EngineLoop: @unchecked Sendable {
     /// Returns false on `.stop`.
     private func apply(_ command: EngineCommand) -> Bool {
         switch command {
-        case .batch(let stream, let batch, let producer, let sequence, let reply, let origin):
+        case .batch(let stream, let batch, let producer, let sequence, let reply, let origin, let partial):
             let root = origin?.derivationRoot ?? OutputOrigin.derivationRoot(producer: producer, sequence: sequence)
             // A repeat is acknowledged with the batch it repeats: at once, or when its outputs are delivered.
             func acknowledge(duplicate: Bool) {
@@ -189,7 +196,11 @@ final class EngineLoop: @unchecked Sendable {
                 return true
             }
             if outputGroup == nil, !sinkStreams.isEmpty { applying = (root, 0) }
-            defer { applying = nil }
+            partialInput = partial ? stream : nil
+            defer {
+                applying = nil
+                partialInput = nil
+            }
             do {
                 try runtime.send(batch, to: stream)
                 eventsIn.wrappingIncrement(by: batch.count, ordering: .relaxed)
@@ -202,6 +213,7 @@ final class EngineLoop: @unchecked Sendable {
         case .tick(let time):
             if time > runtime.now { runtime.advanceTime(to: time) }
         case .subscribe(let stream, let subscriber, let resumeAfter):
+            decoding.subscribed(to: stream)
             installCallback(stream)
             if resumeAfter > 0, let group = outputGroup {
                 if let gap = outputs.gap(after: resumeAfter, stream: stream) {
@@ -271,6 +283,8 @@ final class EngineLoop: @unchecked Sendable {
         guard callbacksInstalled.insert(stream).inserted else { return }
         do {
             try runtime.addCallback(stream: stream) { [unowned self] batch in
+                // An input batch decoded in part goes on into the app, not to the stream's own subscribers.
+                if self.partialInput == stream { return }
                 guard let group = self.outputGroup else {
                     guard let subs = self.subscribers[stream], !subs.isEmpty else { return }
                     // Only outputs to sinks are numbered: which streams have sinks is the app's, the

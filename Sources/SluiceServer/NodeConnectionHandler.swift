@@ -166,8 +166,9 @@ final class NodeConnectionHandler: ChannelInboundHandler {
 
     private func submit(_ frame: Frame, stream: ConnectionStateMachine.StreamEntry, context: ChannelHandlerContext) {
         let decoded: (header: BatchHeader, batch: EventBatch)
+        let skip = engine.decoding.skip(for: stream.name)
         do {
-            decoded = try decoder.decode(frame.payload, schema: stream.attributes.map(\.type))
+            decoded = try decoder.decode(frame.payload, schema: stream.attributes.map(\.type), skip: skip)
         } catch let error as WireError {
             fail(ControlMessage.code(of: error), error.message, context: context)
             return
@@ -177,15 +178,17 @@ final class NodeConnectionHandler: ChannelInboundHandler {
         }
         let reply = ChannelReply(handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
         if let driver {
-            guard driver.accept(frame: frame, stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
-                                sequence: decoded.header.sequence, origin: decoded.header.origin, reply: reply) else {
+            guard driver.accept(frame: frame, stream: stream.name, batch: decoded.batch, partial: skip != nil,
+                                producer: decoded.header.producerID, sequence: decoded.header.sequence, origin: decoded.header.origin,
+                                reply: reply) else {
                 fail(.notLeader, "this node does not lead HA group '\(driver.settings.group.groupID)'", context: context)
                 return
             }
             return
         }
         let command = EngineCommand.batch(stream: stream.name, batch: decoded.batch, producer: decoded.header.producerID,
-                                          sequence: decoded.header.sequence, reply: reply, origin: decoded.header.origin)
+                                          sequence: decoded.header.sequence, reply: reply, origin: decoded.header.origin,
+                                          partial: skip != nil)
         if backlog.isEmpty && engine.submit(command) { return }
         backlog.append(command)
         if backlog.count == 1 {

@@ -7,6 +7,14 @@ import SluiceCore
 public struct BatchDecoder: Sendable {
     public var limits: WireLimits
     private var scratch = StringScratch()
+    /// Placeholder columns for skipped attributes, by type and row count: they are never changed,
+    /// so batches share them.
+    private var unread: [UnreadKey: Column] = [:]
+
+    private struct UnreadKey: Hashable {
+        var type: AttributeType
+        var rows: Int
+    }
 
     public init(limits: WireLimits = .default) {
         self.limits = limits
@@ -16,6 +24,31 @@ public struct BatchDecoder: Sendable {
     public mutating func decode(_ payload: ByteBuffer, schema: [AttributeType]) throws -> (header: BatchHeader, batch: EventBatch) {
         var batch = EventBatch(types: schema)
         let header = try decode(payload, schema: schema, into: &batch)
+        return (header, batch)
+    }
+
+    /// Reads one message, leaving the columns marked in `skip` undecoded: their type is checked,
+    /// and they hold zero values (`Column(unread:count:)`). For attributes nothing downstream reads.
+    public mutating func decode(_ payload: ByteBuffer, schema: [AttributeType],
+                                skip: [Bool]?) throws -> (header: BatchHeader, batch: EventBatch) {
+        guard let skip else { return try decode(payload, schema: schema) }
+        var batch = EventBatch(types: schema)
+        var reader = BatchReader(schema: schema, limits: limits, scratch: scratch)
+        reader.skip = skip
+        scratch = StringScratch()
+        defer { scratch = reader.scratch }
+        let header = try payload.withUnsafeReadableBytes { bytes in try reader.read(bytes, into: &batch) }
+        for (i, skipped) in skip.enumerated() where skipped && i < schema.count {
+            let key = UnreadKey(type: schema[i], rows: batch.count)
+            if let c = unread[key] {
+                batch.columns[i] = c
+            } else {
+                if unread.count >= 64 { unread.removeAll(keepingCapacity: true) }
+                let c = Column(unread: schema[i], count: batch.count)
+                unread[key] = c
+                batch.columns[i] = c
+            }
+        }
         return (header, batch)
     }
 
@@ -51,6 +84,8 @@ private struct BatchReader {
     let schema: [AttributeType]
     let limits: WireLimits
     var scratch: StringScratch
+    /// Columns whose values are not read (only their type is checked).
+    var skip: [Bool]?
     var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
     var events = 0
 
@@ -222,6 +257,10 @@ private struct BatchReader {
         swap(&taken, &column)
         let reader = ColumnReader(base: ProtoReader.address(of: bytes), range: range, type: schema[index],
                                   events: events, index: index, arity: schema.count)
+        if let skip, index < skip.count, skip[index] {
+            try reader.checkType()
+            return
+        }
         try reader.read(into: &taken, strings: &scratch)
         column = taken
     }

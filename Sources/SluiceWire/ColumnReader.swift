@@ -84,6 +84,30 @@ struct ColumnReader {
         }
     }
 
+    /// Checks the column's type and steps over its values without reading them.
+    func checkType() throws {
+        var sawType = false
+        try wrap(.truncatedColumn, place) {
+            var reader = ProtoReader(base: base, range: range)
+            while !reader.isAtEnd {
+                let (field, wireType) = try reader.tag()
+                guard field == F.type else {
+                    try reader.skip(field: field, type: wireType)
+                    continue
+                }
+                try expectWireType(field, wireType, .varint)
+                let raw = try reader.varint()
+                guard let wire = Sluice_V1_AttributeType(rawValue: Int(truncatingIfNeeded: raw)),
+                      let sent = AttributeType(wireValue: wire) else {
+                    throw WireError(.malformedMessage, "\(place): \(raw) is not an attribute type")
+                }
+                guard sent == type else { throw WireError(.schemaMismatch, "\(place): the batch's column is \(sent)") }
+                sawType = true
+            }
+        }
+        guard sawType else { throw WireError(.malformedMessage, "\(place): the column has no type") }
+    }
+
     /// Where the length-delimited fields are, and the scalar fields, after one pass.
     private struct Fields {
         var sawType = false

@@ -141,3 +141,26 @@ import Testing
             == "3:13: table 'T' takes no filter or window in a join")
     }
 }
+
+/// Which input attributes nothing in an app reads, so that a node may leave them undecoded.
+@Suite struct UnreadAttributeTests {
+    static let stream = "define stream S (a string, b long, c double, d bool, e string);\n"
+
+    func unread(_ app: String) throws -> [Bool]? { try AppRuntime(source: Self.stream + app).unreadAttributes(of: "S") }
+
+    @Test func queriesPartitionKeysAndConditionsRead() throws {
+        #expect(try unread("from S[b > 1] select a insert into O;") == [false, false, true, true, true])
+        #expect(try unread("from S#window.externalTimeBatch(b, 1 min) select count() as n insert into O;") == [true, false, true, true, true])
+        #expect(try unread("partition with (e of S) begin from S select sum(c) as s insert into O; end;") == [true, true, false, true, false])
+        #expect(try unread("partition with (b > 5 as 'hi' or b <= 5 as 'lo' of S) begin from S select a insert into O; end;")
+            == [false, false, true, true, true])
+    }
+
+    @Test func whatCouldReadEverythingReadsEverything() throws {
+        #expect(try unread("from S select * insert into O;") == nil)
+        #expect(try unread("from S select a, b, c, d, e insert into O;") == nil)
+        #expect(try unread("define stream T (a string);\nfrom S join T#window.length(1) on S.a == T.a select S.b as b insert into O;") == nil)
+        #expect(try unread("from every e1=S -> e2=S select e1.a as a insert into O;") == nil)
+        #expect(try AppRuntime(source: "@sink(type='log')\n" + Self.stream + "from S select a insert into O;").unreadAttributes(of: "S") == nil)
+    }
+}

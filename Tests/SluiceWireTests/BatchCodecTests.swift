@@ -25,6 +25,34 @@ import Testing
         #expect(sameEvents(decoded, batch))
     }
 
+    /// Columns nothing reads can be left undecoded: they hold zero values, the others decode
+    /// exactly, and a skipped column of the wrong type is still refused.
+    @Test(arguments: 0..<10)
+    func skippedColumnsAreCheckedButNotRead(seed: Int) throws {
+        var rng = SplitMix64(seed: UInt64(seed))
+        let schema = TestBatches.schema(arity: Int.random(in: 1...12, using: &rng), using: &rng)
+        let batch = TestBatches.batch(schema, count: [1, 9, 1024].randomElement(using: &rng)!, using: &rng)
+        let skip = schema.map { _ in Bool.random(using: &rng) }
+        var decoder = BatchDecoder()
+        let (_, decoded) = try decoder.decode(encode(batch), schema: schema, skip: skip)
+        #expect(decoded.timestamps == batch.timestamps && decoded.kinds == batch.kinds)
+        for (i, skipped) in skip.enumerated() {
+            let column = decoded.columns[i]
+            #expect(column.count == batch.count)
+            if skipped {
+                #expect(!column.hasNulls && (0..<column.count).allSatisfy { column.value(at: $0) == Column(unread: schema[i], count: 1).value(at: 0) })
+            } else {
+                #expect((0..<column.count).allSatisfy { column.value(at: $0) == batch.columns[i].value(at: $0) })
+            }
+        }
+        // The same bytes with a schema whose skipped column has another type: refused.
+        if let i = skip.firstIndex(of: true) {
+            var other = schema
+            other[i] = schema[i] == .long ? .string : .long
+            #expect(throws: WireError.self) { _ = try decoder.decode(try encode(batch), schema: other, skip: skip) }
+        }
+    }
+
     @Test func emptyBatchKeepsItsColumns() throws {
         let schema = TestBatches.allTypes
         let buffer = try encode(EventBatch(types: schema), header: BatchHeader(streamID: 0, producerID: 0, sequence: 0))

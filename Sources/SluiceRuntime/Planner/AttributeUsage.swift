@@ -64,3 +64,38 @@ enum AttributeUsage {
         }
     }
 }
+
+extension AppRuntime {
+    /// Per attribute of input stream `stream`, true when nothing in the app can read it: no query
+    /// (including those inside partitions) names it, no partition key or range reads it, and the
+    /// stream has no sink or fault stream that would carry it. nil when that cannot be ruled out
+    /// for any attribute (`select *`, joins, patterns, an unknown stream). A node may then skip
+    /// decoding those columns.
+    public func unreadAttributes(of stream: String) -> [Bool]? {
+        guard let schema = global.streams[stream]?.schema,
+              let definition = app.definitions.lazy.compactMap({ d -> StreamDefinition? in
+                  if case .stream(let s) = d, s.name.name == stream { return s }
+                  return nil
+              }).first else { return nil }
+        if Self.hasFaultStream(definition) || definition.annotations.contains(where: { $0.name.lowercased() == "sink" }) { return nil }
+        var queries: [Query] = []
+        var keyNames = Set<String>()
+        for element in app.executionElements {
+            switch element {
+            case .query(let q): queries.append(q)
+            case .partition(let p):
+                queries += p.queries
+                for key in p.keys where key.stream.name == stream {
+                    switch key {
+                    case .value(let e, _): keyNames.formUnion(AttributeUsage.names(in: [e]))
+                    case .range(let ranges, _): keyNames.formUnion(AttributeUsage.names(in: ranges.map(\.condition)))
+                    }
+                }
+            }
+        }
+        let names = schema.attributes.map(\.name)
+        guard let read = AttributeUsage.read(of: stream, attributes: names, by: queries) else { return nil }
+        let unread = zip(read, names).map { !$0 && !keyNames.contains($1) }
+        return unread.contains(true) ? unread : nil
+    }
+}

@@ -48,6 +48,7 @@ final class GroupDriver: @unchecked Sendable {
     private struct Pending {
         var stream: String
         var batch: EventBatch
+        var partial: Bool
         var producer: UInt64
         var sequence: UInt64
         var origin: OutputOrigin?
@@ -153,13 +154,13 @@ final class GroupDriver: @unchecked Sendable {
     /// leader (the connection is told so and closed).
     /// The log keeps the bytes as they arrived: a compressed frame's LZ4 payload goes to the
     /// follower as it is, not decompressed here and compressed again on the peer link.
-    func accept(frame: Frame, stream: String, batch: EventBatch, producer: UInt64, sequence: UInt64, origin: OutputOrigin?,
-                reply: BatchReply) -> Bool {
+    func accept(frame: Frame, stream: String, batch: EventBatch, partial: Bool, producer: UInt64, sequence: UInt64,
+                origin: OutputOrigin?, reply: BatchReply) -> Bool {
         let (index, actions) = member.appendBatch(Array((frame.compressedPayload ?? frame.payload).readableBytesView),
                                                   compressed: frame.compressedPayload != nil, now: Self.now())
         guard let index else { return false }
-        pending[index] = Pending(stream: stream, batch: batch, producer: producer, sequence: sequence, origin: origin, reply: reply,
-                                 outcome: nil)
+        pending[index] = Pending(stream: stream, batch: batch, partial: partial, producer: producer, sequence: sequence, origin: origin,
+                                 reply: reply, outcome: nil)
         pendingOrder.append(index)
         perform(actions)
         return true
@@ -264,7 +265,8 @@ final class GroupDriver: @unchecked Sendable {
         case .batch(let bytes), .lz4Batch(let bytes):
             let reply = LogApplyReply(driver: NIOLoopBound(self, eventLoop: loop), loop: loop, index: entry.index)
             if let p = pending[entry.index] {
-                toEngine(.batch(stream: p.stream, batch: p.batch, producer: p.producer, sequence: p.sequence, reply: reply, origin: p.origin))
+                toEngine(.batch(stream: p.stream, batch: p.batch, producer: p.producer, sequence: p.sequence, reply: reply, origin: p.origin,
+                                partial: p.partial))
                 return
             }
             do {
@@ -273,9 +275,10 @@ final class GroupDriver: @unchecked Sendable {
                 let id = try BatchPeek.streamID(buffer)
                 guard id >= 1, Int(id) <= inputs.count else { throw WireError(.unknownStream, "stream id \(id)") }
                 let stream = inputs[Int(id) - 1]
-                let (header, batch) = try decoder.decode(buffer, schema: stream.attributes.map(\.type))
+                let skip = engine.decoding.skip(for: stream.name)
+                let (header, batch) = try decoder.decode(buffer, schema: stream.attributes.map(\.type), skip: skip)
                 toEngine(.batch(stream: stream.name, batch: batch, producer: header.producerID, sequence: header.sequence, reply: reply,
-                                origin: header.origin))
+                                origin: header.origin, partial: skip != nil))
             } catch {
                 // The leader checked it before appending: this is a bug, or this node's limits are
                 // stricter than its leader's.
