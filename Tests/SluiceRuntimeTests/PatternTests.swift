@@ -64,6 +64,34 @@ import Testing
         #expect(out == ["O [1,1]", "O [2,2]"])
     }
 
+    static let abc = "define stream A (id int);\ndefine stream B (id int);\ndefine stream C (id int);\n"
+    static let abcInput = [event("A", 0, "1"), event("C", 1, "30"), event("A", 2, "2"), event("B", 3, "20"), event("B", 4, "21"),
+                           event("C", 5, "31")]
+
+    /// `and`: both events, in either order; the first of each kind counts for a partial.
+    @Test func andWaitsForBothInEitherOrder() throws {
+        let out = try run(Self.abc + "from every e1=A -> e2=B and e3=C select e1.id as a, e2.id as b, e3.id as c insert into O;",
+                          Self.abcInput)
+        // B(20) completes the first (which had C(30)) and is the second's B; C(31) completes that one.
+        #expect(out == ["O [1,20,30]", "O [2,20,31]"])
+    }
+
+    /// `or`: whichever comes first; the other's attributes are null.
+    @Test func orTakesWhicheverComesFirst() throws {
+        let out = try run(Self.abc + "from every e1=A -> e2=B or e3=C select e1.id as a, e2.id as b, e3.id as c insert into O;",
+                          Self.abcInput)
+        #expect(out == ["O [1,null,30]", "O [2,20,null]"])
+    }
+
+    @Test func logicalFiltersReadEarlierEvents() throws {
+        let app = Self.abc + "from every e1=A -> e2=B[id > e1.id * 10] and e3=C[id > e1.id * 10] -> e4=A "
+            + "select e1.id as a, e2.id as b, e3.id as c, e4.id as d insert into O;"
+        let out = try run(app, [event("A", 0, "2"), event("B", 1, "15"), event("B", 2, "25"), event("C", 3, "21"), event("A", 4, "9")])
+        // A(9) also starts a partial, which nothing completes.
+        #expect(out == ["O [2,25,21,9]"])
+        #expect(try expectRestoreAnywhereMatches("@app:name('L')\n" + app, Self.abcInput + [event("A", 6, "3"), event("B", 7, "40")]).count >= 0)
+    }
+
     @Test func aggregatesOverMatches() throws {
         let out = try run(Self.s + "from every e1=S[x > 0] -> e2=S[x > e1.x] select count() as n insert into O;", Self.rising)
         #expect(out == ["O [1]", "O [2]", "O [3]"])
@@ -80,6 +108,8 @@ import Testing
         #expect(deployError(Self.s + "from e1=S -> not S[x > 1] for 1 sec select e1.x as a insert into O;")?
             .hasPrefix("2:18: absent ('not') elements in patterns are not supported yet") == true)
         #expect(deployError(Self.s + "from e1=S, e2=S select e1.x as a insert into O;") == "2:6: sequences are not supported yet")
+        #expect(deployError(Self.s + "from e1=S and e2=S -> e3=S select e1.x as a insert into O;")?
+            .hasPrefix("2:6: 'and' and 'or' as the first element in patterns are not supported yet") == true)
         #expect(deployError(Self.s + "from e1=S -> e1=S select e1.x as a insert into O;")
             == "2:14: 'e1' names two events of the pattern: give each its own reference, as in 'e1=S'")
         #expect(deployError(Self.s + "from e1=S -> e2=S#window.length(2) select e1.x as a insert into O;")

@@ -50,46 +50,55 @@ struct QueryPlanner {
             Diagnostic("\(what) in patterns are not supported yet; supported: '[every] e1=A[…] -> e2=B[…] -> … [within t]' "
                        + "and 'every (…)' around the whole chain", at: range)
         }
-        func chain(_ e: StateElement) throws(Diagnostic) -> [StreamStateElement] {
+        /// One element of the chain: one stream event, or two joined by `and` / `or`.
+        enum Piece {
+            case single(StreamStateElement)
+            case logical(StreamStateElement, LogicalOperator, StreamStateElement)
+        }
+        func chain(_ e: StateElement) throws(Diagnostic) -> [Piece] {
             switch e {
-            case .stream(let s): return [s]
+            case .stream(let s): return [.single(s)]
             case .next(let a, let b): return try chain(a) + chain(b)
+            case .logical(.stream(let a), let op, .stream(let b)): return [.logical(a, op, b)]
             case .every(let inner):
                 if case .stream(let s) = inner { throw unsupported("'every' inside the chain", s.range) }
                 throw unsupported("nested 'every'", state.range)
             case .absent(let s, _): throw unsupported("absent ('not') elements", s.range)
-            case .logical: throw unsupported("'and' and 'or'", state.range)
+            case .logical: throw unsupported("'and' and 'or' of anything but two stream events", state.range)
             case .count(let s, _, _), .quantified(let s, _): throw unsupported("counting", s.range)
             case .within: throw unsupported("a 'within' on part of the pattern", state.range)
             }
         }
         let restart: PatternProcessor.Restart
-        let elements: [StreamStateElement]
+        let pieces: [Piece]
         switch state.root {
         case .every(.stream(let s)):
             restart = .eachFirst
-            elements = [s]
+            pieces = [.single(s)]
         case .next(let first, let rest):
             if case .every(let inner) = first, case .stream(let s) = inner {
                 restart = .eachFirst
-                elements = [s] + (try chain(rest))
+                pieces = [.single(s)] + (try chain(rest))
             } else {
                 restart = .once
-                elements = try chain(state.root)
+                pieces = try chain(state.root)
             }
         case .every(let inner):
             restart = .afterEachMatch
-            elements = try chain(inner)
+            pieces = try chain(inner)
         default:
             restart = .once
-            elements = try chain(state.root)
+            pieces = try chain(state.root)
+        }
+        if case .logical(let a, _, _) = pieces[0] {
+            throw unsupported("'and' and 'or' as the first element", a.range)
         }
 
         var planned = PlannedQuery()
         var parts: [SelectionInput.Part] = []
         var junctions: [String: StreamJunction] = [:]
-        var runtime: [PatternProcessor.Element] = []
-        for (j, element) in elements.enumerated() {
+        /// A stream event of the pattern, compiled over the parts before its element and itself.
+        func leaf(_ element: StreamStateElement, earlier: [SelectionInput.Part]) throws(Diagnostic) -> PatternProcessor.Leaf {
             let input = element.stream
             if input.isFault { throw unsupported("fault streams", input.range) }
             let (junction, isWindow) = try resolver.inputJunction(input.stream, isInner: input.isInner)
@@ -112,10 +121,10 @@ struct QueryPlanner {
             }
             // The filter sees this event unqualified (or by its reference), and earlier ones by theirs.
             var scope = Scope()
-            let earlier = parts.reduce(0) { $0 + $1.attributes.count }
-            scope.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: earlier, side: j + 1)
+            let before = earlier.reduce(0) { $0 + $1.attributes.count }
+            scope.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: before, side: parts.count + 1)
             var offset = 0
-            for part in parts {
+            for part in earlier {
                 scope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset,
                           side: part.side, qualifiedOnly: true)
                 offset += part.attributes.count
@@ -124,7 +133,7 @@ struct QueryPlanner {
             var readsEarlier = false
             if let filter {
                 compiled = try makeCompiler(scope, resolver).compileCondition(filter, what: "a pattern filter")
-                readsEarlier = AttributeUsage.variables(in: filter).contains { (scope.lookup($0)?.index ?? earlier) < earlier }
+                readsEarlier = AttributeUsage.variables(in: filter).contains { (scope.lookup($0)?.index ?? before) < before }
                 if !readsEarlier {
                     // Evaluated over the arriving chunk alone: its columns start at 0.
                     var own = Scope()
@@ -132,9 +141,21 @@ struct QueryPlanner {
                     compiled = try makeCompiler(own, resolver).compileCondition(filter, what: "a pattern filter")
                 }
             }
-            runtime.append(.init(stream: schema.name, types: schema.attributes.map(\.type), filter: compiled, readsEarlier: readsEarlier))
-            parts.append(.init(qualifiers: [name], attributes: schema.attributes, side: j + 1))
+            parts.append(.init(qualifiers: [name], attributes: schema.attributes, side: parts.count + 1))
             junctions[schema.name] = junction
+            return .init(stream: schema.name, types: schema.attributes.map(\.type), filter: compiled, readsEarlier: readsEarlier)
+        }
+        var runtime: [PatternProcessor.Element] = []
+        for piece in pieces {
+            let earlier = parts
+            switch piece {
+            case .single(let s):
+                runtime.append(.single(try leaf(s, earlier: earlier)))
+            case .logical(let a, let op, let b):
+                // Each side's filter sees the elements before, not its sibling.
+                let left = try leaf(a, earlier: earlier), right = try leaf(b, earlier: earlier)
+                runtime.append(op == .and ? .and(left, right) : .or(left, right))
+            }
         }
         let processor = PatternProcessor(elements: runtime, restart: restart, within: state.within, context: context)
         planned.stateful.append(processor)
