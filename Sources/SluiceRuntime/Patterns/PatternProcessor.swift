@@ -58,6 +58,10 @@ final class PatternProcessor: Processor, Snapshottable {
     private let outputTypes: [AttributeType]
     /// Where each element's columns start in the captured layout.
     private let starts: [Int]
+    /// The streams each element reads (looked up per event: kept, not recomputed).
+    private let streams: [[String]]
+    /// The first element, which starts matches (always a single event).
+    private let first: Leaf?
 
     init(elements: [Element], restart: Restart, within: Int64?, context: ExecutionContext) {
         self.elements = elements
@@ -81,6 +85,8 @@ final class PatternProcessor: Processor, Snapshottable {
         self.waiting = waiting
         self.halves = halves
         self.starts = starts
+        streams = elements.map { $0.leaves.map(\.stream) }
+        if case .single(let leaf)? = elements.first { first = leaf } else { first = nil }
         outputTypes = captured
     }
 
@@ -96,12 +102,12 @@ final class PatternProcessor: Processor, Snapshottable {
             let ts = chunk.timestamps[row]
             if let within { purge(olderThan: ts - within) }
             let completed = out.count
-            for j in stride(from: elements.count - 1, through: 1, by: -1) where elements[j].leaves.contains(where: { $0.stream == stream }) {
+            for j in stride(from: elements.count - 1, through: 1, by: -1) where streams[j].contains(stream) {
                 offer(j, chunk, row, stream, accepts[j], into: &out)
             }
             // `every (…)` starts over with the events after a match, not with the one that completed it.
             let justMatched = out.count > completed
-            if case .single(let first) = elements[0], first.stream == stream, canStart,
+            if let first, first.stream == stream, canStart,
                !(restart == .afterEachMatch && justMatched), Self.accepted(accepts[0][0], row) {
                 if restart == .once { started = true }
                 if elements.count == 1 {
@@ -210,12 +216,11 @@ final class PatternProcessor: Processor, Snapshottable {
 
     /// Drops partials whose first event is older than `limit`.
     private func purge(olderThan limit: Int64) {
-        func purged(_ batch: EventBatch) -> EventBatch {
-            guard batch.timestamps.contains(where: { $0 < limit }) else { return batch }
-            return batch.gather(batch.timestamps.indices.filter { batch.timestamps[$0] >= limit })
-        }
-        for j in 1..<waiting.count { waiting[j] = purged(waiting[j]) }
-        for j in halves.indices { for side in halves[j].indices { halves[j][side] = purged(halves[j][side]) } }
+        func stale(_ batch: EventBatch) -> Bool { batch.timestamps.contains { $0 < limit } }
+        func purged(_ batch: EventBatch) -> EventBatch { batch.gather(batch.timestamps.indices.filter { batch.timestamps[$0] >= limit }) }
+        // Read before writing: most events find nothing to drop, and a write would copy-check every batch.
+        for j in 1..<waiting.count where stale(waiting[j]) { waiting[j] = purged(waiting[j]) }
+        for j in halves.indices { for side in halves[j].indices where stale(halves[j][side]) { halves[j][side] = purged(halves[j][side]) } }
     }
 
     func snapshot(into w: inout StateWriter) {
