@@ -22,8 +22,6 @@ final class JoinSide: Processor {
     /// An attribute of this side (`mine`) and one of the other (`theirs`), by column, that the
     /// condition requires to be equal: pairs whose values differ are never tested.
     let equalKey: (mine: Int, theirs: Int)?
-    let leftTypes: [AttributeType]
-    let rightTypes: [AttributeType]
     let context: ExecutionContext
     unowned let other: JoinSearchable
     /// Hand the selector each arriving event's rows as a chunk of their own, as Siddhi does, when
@@ -43,8 +41,6 @@ final class JoinSide: Processor {
         matcher = PairMatcher(condition: condition, reads: conditionReads, leftTypes: leftTypes, rightTypes: rightTypes,
                               probeIsLeft: position == .left)
         self.equalKey = equalKey
-        self.leftTypes = leftTypes
-        self.rightTypes = rightTypes
         self.other = other
         self.context = context
     }
@@ -57,7 +53,7 @@ final class JoinSide: Processor {
         let perPass = max(1, Self.pairsPerPass / max(1, rows.count))
         var start = 0
         while start < n {
-            let end = chunk.kinds[start] == .reset ? start + 1 : min(n, start + perPass)
+            let end = min(n, start + perPass)
             join(chunk, start..<end, found: found, rows: rows, candidates: candidates)
             start = end
         }
@@ -133,7 +129,7 @@ final class JoinSide: Processor {
     private func joined(_ chunk: EventBatch, _ mine: [Int], _ found: EventBatch, _ theirs: [Int], resets: [Int]) -> EventBatch {
         let padded = theirs.contains(-1)
         let mineColumns = chunk.columns.map { $0.gather(mine) }
-        let theirTypes = position == .left ? rightTypes : leftTypes
+        let theirTypes = position == .left ? matcher.rightTypes : matcher.leftTypes
         var theirColumns: [Column]
         if !padded {
             theirColumns = found.columns.map { $0.gather(theirs) }

@@ -31,14 +31,12 @@ struct TablePlanner {
             keyProbe = try Self.keyProbe(on, table: table, scope: scope, output: output, context: context)
         }
         // Inserted rows: the output must be the table's row, attribute for attribute.
-        var insertFrom: [Int] = []
         if action == .insert || action == .updateOrInsert {
             guard output == tableAttributes else {
                 func describe(_ a: [StreamSchema.Attribute]) -> String { "(" + a.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + ")" }
                 throw Diagnostic("the query's output \(describe(output)) does not match table '\(table.schema.name)' \(describe(tableAttributes))",
                                  at: range)
             }
-            insertFrom = Array(tableAttributes.indices)
         }
         var assignments: [(column: Int, value: CompiledExpression)] = []
         if action == .update || action == .updateOrInsert {
@@ -68,8 +66,8 @@ struct TablePlanner {
                 }
             }
         }
-        return TableWriter(table: table, action: action, matcher: matcher, assignments: assignments, insertFrom: insertFrom,
-                           keyProbe: keyProbe, outputTypes: output.map(\.type), context: context)
+        return TableWriter(table: table, action: action, matcher: matcher, assignments: assignments, keyProbe: keyProbe,
+                           context: context)
     }
 
     static func assignable(_ type: AttributeType, to target: AttributeType) -> Bool {

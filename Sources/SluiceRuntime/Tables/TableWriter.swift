@@ -23,24 +23,17 @@ final class TableWriter: Processor {
     let matcher: PairMatcher?
     /// `set` targets (table columns) and values over the pair layout.
     let assignments: [(column: Int, value: CompiledExpression)]
-    /// Per table column, the output attribute an inserted row takes it from.
-    let insertFrom: [Int]
     /// Per primary-key column, an expression over the event alone that the condition requires it
     /// to equal; nil when the condition does not fix the whole key.
     let keyProbe: [CompiledExpression]?
-    let outputTypes: [AttributeType]
-    /// Rows refused for a taken primary key, for the status and the tests.
-    private(set) var refusedForKey = 0
 
     init(table: InMemoryTable, action: Action, matcher: PairMatcher?, assignments: [(column: Int, value: CompiledExpression)],
-         insertFrom: [Int], keyProbe: [CompiledExpression]?, outputTypes: [AttributeType], context: ExecutionContext) {
+         keyProbe: [CompiledExpression]?, context: ExecutionContext) {
         self.table = table
         self.action = action
         self.matcher = matcher
         self.assignments = assignments
-        self.insertFrom = insertFrom
         self.keyProbe = keyProbe
-        self.outputTypes = outputTypes
         self.context = context
     }
 
@@ -48,7 +41,8 @@ final class TableWriter: Processor {
         let events = (0..<chunk.count).filter { chunk.kinds[$0] != .reset }
         guard !events.isEmpty else { return }
         if action == .insert {
-            for e in events where !table.insert(insertFrom.map { chunk.columns[$0].value(at: e) }) { refusedForKey += 1 }
+            // The planner checked that the output is the table's row; a taken key drops the row, as in Siddhi.
+            for e in events { table.insert(chunk.values(at: e)) }
             return
         }
         let keys = keyProbe.map { probes in
@@ -71,16 +65,15 @@ final class TableWriter: Processor {
                 table.delete(matched)
             case .update, .updateOrInsert:
                 if matched.isEmpty {
-                    if action == .updateOrInsert, !table.insert(insertFrom.map { chunk.columns[$0].value(at: e) }) { refusedForKey += 1 }
+                    if action == .updateOrInsert { table.insert(chunk.values(at: e)) }
                     continue
                 }
                 let pairs = pairBatch(chunk, e, found, matched)
                 let input = EvaluationInput(batch: pairs, now: context.now, context: context)
                 let values = assignments.map { $0.value.evaluate(input) }
                 for (i, row) in matched.enumerated() {
-                    if !table.update(row, assignments.indices.map { (assignments[$0].column, values[$0].value(at: i)) }) {
-                        refusedForKey += 1
-                    }
+                    // A change onto another row's key is skipped, as Siddhi skips it.
+                    table.update(row, assignments.indices.map { (assignments[$0].column, values[$0].value(at: i)) })
                 }
             }
         }
