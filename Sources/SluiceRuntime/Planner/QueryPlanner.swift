@@ -123,12 +123,7 @@ struct QueryPlanner {
             var scope = Scope()
             let before = earlier.reduce(0) { $0 + $1.attributes.count }
             scope.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: before, side: parts.count + 1)
-            var offset = 0
-            for part in earlier {
-                scope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset,
-                          side: part.side, qualifiedOnly: true)
-                offset += part.attributes.count
-            }
+            scope.add(earlier, from: 0, qualifiedOnly: true)
             var compiled: CompiledExpression?
             var readsEarlier = false
             if let filter {
@@ -312,9 +307,7 @@ struct QueryPlanner {
             throw Diagnostic("both sides of the join are named '\(parts[0].qualifiers[0])': give one an alias with 'as'", at: join.right.range)
         }
         var scope = Scope()
-        scope.add(qualifiers: parts[0].qualifiers, attributes: parts[0].attributes.map { ($0.name, $0.type) }, offset: 0, side: 1)
-        scope.add(qualifiers: parts[1].qualifiers, attributes: parts[1].attributes.map { ($0.name, $0.type) },
-                  offset: parts[0].attributes.count, side: 2)
+        scope.add(parts, from: 0)
         let compiler = makeCompiler(scope, resolver)
         var condition: CompiledExpression?
         var reads = [Bool](repeating: false, count: scope.entries.count)
@@ -391,12 +384,7 @@ struct QueryPlanner {
         let inputAttributes = source.parts.flatMap(\.attributes)
         let inputArity = inputAttributes.count
         var compiler = makeCompiler(Scope(), resolver)
-        var partStart = 0
-        for part in source.parts {
-            compiler.scope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: partStart,
-                               side: part.side)
-            partStart += part.attributes.count
-        }
+        compiler.scope.add(source.parts, from: 0)
         let hasWindow = source.hasWindow
         var tail = tail
         var slots: [QuerySelector.AggregateSlot] = []
@@ -445,12 +433,7 @@ struct QueryPlanner {
         if let h = query.selector.having {
             var havingScope = Scope()
             havingScope.add(qualifiers: [], attributes: outputAttributes.map { ($0.name, $0.type) }, offset: 0)
-            var partOffset = outputAttributes.count
-            for part in source.parts {
-                havingScope.add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: partOffset,
-                                side: part.side)
-                partOffset += part.attributes.count
-            }
+            havingScope.add(source.parts, from: outputAttributes.count)
             var havingCompiler = makeCompiler(havingScope, resolver)
             let base = outputAttributes.count + inputArity
             havingCompiler.aggregateHandler = { (call: FunctionCall, _: ExpressionCompiler) throws(Diagnostic) -> CompiledExpression in
@@ -648,5 +631,17 @@ struct QueryPlanner {
         case .count: fatalError("handled above")
         }
         return .init(aggregator: aggregator, argument: arg)
+    }
+}
+
+extension Scope {
+    /// Adds `parts` one after another, the first at column `start`, each by its qualifiers and side.
+    mutating func add(_ parts: [QueryPlanner.SelectionInput.Part], from start: Int, qualifiedOnly: Bool = false) {
+        var offset = start
+        for part in parts {
+            add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset, side: part.side,
+                qualifiedOnly: qualifiedOnly)
+            offset += part.attributes.count
+        }
     }
 }
