@@ -69,12 +69,14 @@ public final class AppRuntime {
                 let trigger = try TriggerSource(definition: t, junction: global.define(schema), scheduler: scheduler)
                 triggers.append(trigger)
                 stateful.append(trigger)
-            case .aggregation(let a):
-                throw Diagnostic("incremental aggregations are not supported yet: '\(a.name.name)'", at: a.name.range)
+            case .aggregation:
+                // After the streams: an aggregation may read one defined further down.
+                break
             case .function(let f):
                 throw Diagnostic("script functions are not supported yet: '\(f.name.name)'", at: f.name.range)
             }
         }
+        for case .aggregation(let a) in app.definitions { try deploy(a) }
         // A query may read a stream that a later query defines by inserting into it: plan in
         // passes until nothing more can be planned.
         var pending = Array(app.executionElements.enumerated())
@@ -100,6 +102,19 @@ public final class AppRuntime {
         }
     }
 
+    private func deploy(_ definition: AggregationDefinition) throws(Diagnostic) {
+        try checkNew(definition.name)
+        let source = definition.input.stream
+        guard let junction = global.streams[source.name], !source.name.hasPrefix("!") else {
+            throw Diagnostic("stream '\(source.name)' is not defined", at: source.range)
+        }
+        let aggregation = try AggregationPlanner(context: context).make(definition, input: junction.schema)
+        global.aggregations[definition.name.name] = aggregation
+        stateful.append(aggregation)
+        // Subscribed before any query: a join reading the aggregation sees the events that just arrived, as in Siddhi.
+        _ = junction.subscribe { [unowned aggregation] batch in aggregation.process(batch) }
+    }
+
     /// Siddhi's fault stream `!S`: S's attributes plus `_error`, for the events that
     /// `@OnError(action='STREAM')` or a sink's `on.error='STREAM'` could not handle.
     public static func faultSchema(of schema: StreamSchema) -> StreamSchema {
@@ -117,7 +132,8 @@ public final class AppRuntime {
     }
 
     private func checkNew(_ id: Identifier) throws(Diagnostic) {
-        if global.streams[id.name] != nil || global.windows[id.name] != nil || global.tables[id.name] != nil {
+        if global.streams[id.name] != nil || global.windows[id.name] != nil || global.tables[id.name] != nil
+            || global.aggregations[id.name] != nil {
             throw Diagnostic("'\(id.name)' is already defined", at: id.range)
         }
     }

@@ -12,6 +12,8 @@ protocol StreamResolver: AnyObject {
     func namedWindow(_ name: String) -> NamedWindow?
     /// The table `name`.
     func table(_ name: String) -> InMemoryTable?
+    /// The incremental aggregation `name`, which a join searches.
+    func aggregation(_ name: String) -> IncrementalAggregation?
 }
 
 /// The running pieces of one query.
@@ -247,15 +249,30 @@ struct QueryPlanner {
                                                "lengthBatch", "timeBatch", "externalTimeBatch", "batch"]
 
     private func planJoin(_ query: Query, _ join: JoinInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
-        if join.within != nil || join.per != nil {
-            throw Diagnostic("joins with incremental aggregations ('within … per …') are not supported yet", at: join.range)
+        let aggregations = [join.left, join.right].map { resolver.aggregation($0.stream.name) }
+        if aggregations.allSatisfy({ $0 == nil }), let extra = join.within ?? join.per {
+            throw Diagnostic("'within … per …' belongs to a join with an aggregation, and neither side is one", at: extra.range)
+        }
+        if aggregations.allSatisfy({ $0 != nil }) {
+            throw Diagnostic("both sides of the join are aggregations: one must be a stream or a window", at: join.range)
         }
         var planned = PlannedQuery()
-        // A table side has no chain: it never triggers, and is searched as it is.
+        // A table or aggregation side has no chain: it never triggers, and is searched as it is.
         var chains: [InputChain?] = []
         var schemas: [StreamSchema] = []
-        var searchable: [JoinSearchable] = []
+        var searchable: [JoinSearchable?] = []
         for input in [join.left, join.right] {
+            if let aggregation = resolver.aggregation(input.stream.name) {
+                if !input.handlers.isEmpty {
+                    throw Diagnostic("aggregation '\(input.stream.name)' takes no filter or window in a join: "
+                                     + "use 'within … per …' and the join condition", at: input.range)
+                }
+                // Searched through the stream side's lookup, made once that side is planned.
+                searchable.append(nil)
+                chains.append(nil)
+                schemas.append(aggregation.schema)
+                continue
+            }
             if let table = resolver.table(input.stream.name) {
                 if !input.handlers.isEmpty {
                     throw Diagnostic("table '\(input.stream.name)' takes no filter or window in a join", at: input.range)
@@ -317,20 +334,37 @@ struct QueryPlanner {
                 if let entry = scope.lookup(variable) { reads[entry.index] = true }
             }
         }
+        // The stream side reads its aggregation through a lookup over the range its events name.
+        var lookup: (side: Int, processor: AggregationLookup)?
+        if let aggregated = aggregations.firstIndex(where: { $0 != nil }), let aggregation = aggregations[aggregated] {
+            let streamSide = 1 - aggregated
+            let stream = [join.left, join.right][streamSide]
+            let streamScope = Scope(stream: stream.stream.name, alias: stream.alias?.name, attributes: schemas[streamSide].pairs)
+            let range = try AggregationRange(within: join.within, withinEnd: join.withinEnd, per: join.per, aggregation: aggregation,
+                                             compiler: makeCompiler(streamScope, resolver), at: join.range)
+            let processor = AggregationLookup(aggregation: aggregation, range: range)
+            searchable[aggregated] = processor
+            lookup = (streamSide, processor)
+        }
         let leftTypes = parts[0].attributes.map(\.type), rightTypes = parts[1].attributes.map(\.type)
         let key = join.on.flatMap { Self.equalKey(in: $0, scope: scope, probe: 1, probeStart: 0, found: 2, foundStart: leftTypes.count) }
         let sides = [
             JoinSide(position: .left, isTrigger: join.trigger != .right && chains[0] != nil, isOuter: join.type == .leftOuter || join.type == .fullOuter,
                      condition: condition, conditionReads: reads, equalKey: key.map { ($0.probe, $0.found) },
-                     leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[1], context: context),
+                     leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[1]!, context: context),
             JoinSide(position: .right, isTrigger: join.trigger != .left && chains[1] != nil, isOuter: join.type == .rightOuter || join.type == .fullOuter,
                      condition: condition, conditionReads: reads, equalKey: key.map { ($0.found, $0.probe) },
-                     leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[0], context: context),
+                     leftTypes: leftTypes, rightTypes: rightTypes, other: searchable[0]!, context: context),
         ]
         // Both sides feed one selector.
         let merge = Processor()
-        for (chain, side) in zip(chains, sides) {
-            chain?.tail.next = side
+        for (position, (chain, side)) in zip(chains, sides).enumerated() {
+            if let lookup, lookup.side == position {
+                chain?.tail.next = lookup.processor
+                lookup.processor.next = side
+            } else {
+                chain?.tail.next = side
+            }
             side.next = merge
         }
         let source = SelectionInput(parts: parts, windows: planned.windows, hasWindow: true, chunkShape: .whole, accumulatingWindow: nil)

@@ -6,6 +6,7 @@ final class GlobalResolver: StreamResolver {
     var streams: [String: StreamJunction] = [:]
     var windows: [String: NamedWindow] = [:]
     var tables: [String: InMemoryTable] = [:]
+    var aggregations: [String: IncrementalAggregation] = [:]
     /// Stream names in the order they became known.
     var streamOrder: [String] = []
 
@@ -23,12 +24,17 @@ final class GlobalResolver: StreamResolver {
             throw Diagnostic("table '\(stream.name)' cannot be read as a stream: join it, test with 'in \(stream.name)', "
                              + "or query it on demand", at: stream.range)
         }
+        if aggregations[stream.name] != nil {
+            throw Diagnostic("aggregation '\(stream.name)' cannot be read as a stream: join it 'within … per …', "
+                             + "or query it on demand", at: stream.range)
+        }
         if let j = streams[stream.name] { return (j, false) }
         throw Diagnostic("stream '\(stream.name)' is not defined", at: stream.range)
     }
 
     func namedWindow(_ name: String) -> NamedWindow? { windows[name] }
     func table(_ name: String) -> InMemoryTable? { tables[name] }
+    func aggregation(_ name: String) -> IncrementalAggregation? { aggregations[name] }
 
     func outputJunction(_ stream: Identifier, isInner: Bool, schema: StreamSchema) throws(Diagnostic) -> StreamJunction {
         if isInner { throw Diagnostic("inner stream '#\(stream.name)' can only be used inside a partition", at: stream.range) }
@@ -79,6 +85,7 @@ final class PartitionResolver: StreamResolver {
 
     func namedWindow(_ name: String) -> NamedWindow? { partitioned.contains(name) ? nil : global.windows[name] }
     func table(_ name: String) -> InMemoryTable? { global.tables[name] }
+    func aggregation(_ name: String) -> IncrementalAggregation? { global.aggregations[name] }
 
     func outputJunction(_ stream: Identifier, isInner: Bool, schema: StreamSchema) throws(Diagnostic) -> StreamJunction {
         guard isInner else { return try global.outputJunction(stream, isInner: false, schema: schema) }

@@ -37,6 +37,7 @@ private final class OnDemandResolver: StreamResolver {
 
     func namedWindow(_ name: String) -> NamedWindow? { global.windows[name] }
     func table(_ name: String) -> InMemoryTable? { global.tables[name] }
+    func aggregation(_ name: String) -> IncrementalAggregation? { global.aggregations[name] }
 }
 
 extension AppRuntime {
@@ -55,12 +56,14 @@ extension AppRuntime {
         }
         switch parsed.action {
         case .find(let source, let on, let within, let per):
-            if within != nil || per != nil {
-                throw Diagnostic("on-demand queries of incremental aggregations ('within … per …') are not supported yet", at: source.range)
-            }
             let contents: EventBatch
             let schema: StreamSchema
-            if let table = global.tables[source.name] {
+            if let aggregation = global.aggregations[source.name] {
+                contents = try Self.read(aggregation, within: within, withinEnd: parsed.withinEnd, per: per, context: context, at: source.range)
+                schema = aggregation.schema
+            } else if let extra = within ?? per {
+                throw Diagnostic("'within … per …' reads an aggregation, and '\(source.name)' is not one", at: extra.range)
+            } else if let table = global.tables[source.name] {
                 contents = table.contents
                 schema = table.schema
             } else if let named = global.windows[source.name], let window = named.window as? JoinSearchable {
@@ -68,7 +71,7 @@ extension AppRuntime {
                 contents = batch.slice(rows)
                 schema = named.input.schema
             } else {
-                throw Diagnostic("'\(source.name)' is not a table or a named window of app '\(name)'", at: source.range)
+                throw Diagnostic("'\(source.name)' is not a table, named window or aggregation of app '\(name)'", at: source.range)
             }
             let input = SingleInputStream(stream: source, alias: parsed.sourceAlias, handlers: on.map { [.filter($0)] } ?? [], range: origin)
             let query = Query(input: .single(input), selector: parsed.selector,
@@ -112,5 +115,16 @@ extension AppRuntime {
             resolver.input?.publish(EventBatch(timestamps: [context.now], columns: []))
             return OnDemandResult(attributes: [], rows: EventBatch(types: []))
         }
+    }
+
+    /// The rows of an aggregation that a constant `within … per …` names.
+    private static func read(_ aggregation: IncrementalAggregation, within: Expression?, withinEnd: Expression?, per: Expression?,
+                             context: ExecutionContext, at range: SourceRange) throws(Diagnostic) -> EventBatch {
+        let compiler = ExpressionCompiler(scope: Scope(), context: context)
+        let spec = try AggregationRange(within: within, withinEnd: withinEnd, per: per, aggregation: aggregation, compiler: compiler, at: range)
+        guard let r = spec.resolve(EventBatch(timestamps: [context.now], columns: []), durations: aggregation.durations)[0] else {
+            throw Diagnostic("'within … per …' names no range of aggregation '\(aggregation.name)'", at: within?.range ?? range)
+        }
+        return aggregation.find(start: r.start, end: r.end, per: r.per)
     }
 }

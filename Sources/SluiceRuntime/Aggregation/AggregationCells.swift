@@ -1,0 +1,223 @@
+import SluiceCore
+
+/// The partial aggregates of one duration: one cell per (bucket start, group), its base values
+/// in typed arrays indexed by cell (one array per base), and the cells of each bucket.
+struct AggregationCells {
+    struct Key: Hashable {
+        var start: Int64
+        var group: Int32
+    }
+
+    let layout: AggregationLayout
+    private(set) var starts: [Int64] = []
+    private(set) var groups: [Int32] = []
+    /// Events per cell (`count()`).
+    private(set) var counts: [Int64] = []
+    /// The event time of each cell's newest event, which `last` values follow.
+    private(set) var latest: [Int64] = []
+    private var longs: [[Int64]]
+    private var doubles: [[Double]]
+    private var sets: [[Set<Value>]]
+    private var values: [[Value]]
+    private var index: [Key: Int32] = [:]
+    /// Bucket starts, ascending, and each bucket's cells in creation order.
+    private(set) var bucketStarts: [Int64] = []
+    private var bucketCells: [Int64: [Int32]] = [:]
+
+    init(layout: AggregationLayout) {
+        self.layout = layout
+        longs = Array(repeating: [], count: layout.storageCounts[.longs, default: 0])
+        doubles = Array(repeating: [], count: layout.storageCounts[.doubles, default: 0])
+        sets = Array(repeating: [], count: layout.storageCounts[.sets, default: 0])
+        values = Array(repeating: [], count: layout.storageCounts[.values, default: 0])
+    }
+
+    var count: Int { starts.count }
+    var isEmpty: Bool { starts.isEmpty }
+
+    /// The cell of (`start`, `group`), created empty when new.
+    mutating func cell(start: Int64, group: Int32) -> Int32 {
+        let key = Key(start: start, group: group)
+        if let c = index[key] { return c }
+        let c = Int32(starts.count)
+        index[key] = c
+        starts.append(start)
+        groups.append(group)
+        counts.append(0)
+        latest.append(.min)
+        for (base, slot) in zip(layout.bases, layout.slots) {
+            switch base {
+            case .longSum, .present: longs[slot].append(0)
+            case .longMin: longs[slot].append(.max)
+            case .longMax: longs[slot].append(.min)
+            case .doubleSum: doubles[slot].append(0)
+            case .doubleMin: doubles[slot].append(.infinity)
+            case .doubleMax: doubles[slot].append(-.infinity)
+            case .distinct: sets[slot].append([])
+            case .last: values[slot].append(.null)
+            }
+        }
+        if bucketCells[start] == nil {
+            bucketCells[start] = [c]
+            // Buckets mostly arrive in order: append, else insert where it sorts.
+            if let last = bucketStarts.last, last > start {
+                bucketStarts.insert(start, at: bucketStarts.partitioningIndex { $0 > start })
+            } else {
+                bucketStarts.append(start)
+            }
+        } else {
+            bucketCells[start]!.append(c)
+        }
+        return c
+    }
+
+    /// The cells of the buckets that start in `range`, bucket by bucket, ascending.
+    func cells(startingIn range: Range<Int64>) -> [Int32] {
+        var out: [Int32] = []
+        var i = bucketStarts.partitioningIndex { $0 >= range.lowerBound }
+        while i < bucketStarts.count, bucketStarts[i] < range.upperBound {
+            out.append(contentsOf: bucketCells[bucketStarts[i]]!)
+            i += 1
+        }
+        return out
+    }
+
+    /// Adds rows `rows` of the evaluated `arguments` (`timestamps` their event times) to cells
+    /// `cells` (one per row), base by base: each loop walks one column.
+    mutating func add(rows: [Int], cells: [Int32], timestamps: [Int64], arguments: [Column]) {
+        for c in cells { counts[Int(c)] += 1 }
+        // Each cell's newest row wins its `last` values; ties go to the later arrival.
+        var winners: [Int32: Int] = [:]
+        for (r, c) in zip(rows, cells) where timestamps[r] >= latest[Int(c)] {
+            latest[Int(c)] = timestamps[r]
+            winners[c] = r
+        }
+        for (base, slot) in zip(layout.bases, layout.slots) {
+            let column = arguments[base.argument]
+            switch base {
+            case .longSum:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] &+= column.longs[r] }
+            case .doubleSum:
+                if column.type.isIntegral {
+                    for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] += Double(column.longs[r]) }
+                } else {
+                    for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] += column.doubles[r] }
+                }
+            case .present:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] += 1 }
+            case .longMin:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] = min(longs[slot][Int(c)], column.longs[r]) }
+            case .longMax:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] = max(longs[slot][Int(c)], column.longs[r]) }
+            case .doubleMin:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] = min(doubles[slot][Int(c)], column.doubles[r]) }
+            case .doubleMax:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] = max(doubles[slot][Int(c)], column.doubles[r]) }
+            case .distinct:
+                for (r, c) in zip(rows, cells) where !column.isNull(r) { sets[slot][Int(c)].insert(column.value(at: r)) }
+            case .last:
+                for (c, r) in winners { values[slot][Int(c)] = column.value(at: r) }
+            }
+        }
+    }
+
+    /// Folds cell `source` of `other` (same layout) into cell `target` of these cells.
+    mutating func merge(_ other: AggregationCells, cell source: Int32, into target: Int32) {
+        let s = Int(source), t = Int(target)
+        counts[t] += other.counts[s]
+        let newer = other.latest[s] >= latest[t]
+        if newer { latest[t] = other.latest[s] }
+        for (base, slot) in zip(layout.bases, layout.slots) {
+            switch base {
+            case .longSum, .present: longs[slot][t] &+= other.longs[slot][s]
+            case .longMin: longs[slot][t] = min(longs[slot][t], other.longs[slot][s])
+            case .longMax: longs[slot][t] = max(longs[slot][t], other.longs[slot][s])
+            case .doubleSum: doubles[slot][t] += other.doubles[slot][s]
+            case .doubleMin: doubles[slot][t] = min(doubles[slot][t], other.doubles[slot][s])
+            case .doubleMax: doubles[slot][t] = max(doubles[slot][t], other.doubles[slot][s])
+            case .distinct: sets[slot][t].formUnion(other.sets[slot][s])
+            case .last: if newer && other.counts[s] > 0 { values[slot][t] = other.values[slot][s] }
+            }
+        }
+    }
+
+    /// Output `o` of cell `c`, appended to `column`.
+    func append(output o: AggregationLayout.Output, of c: Int32, to column: inout Column) {
+        let c = Int(c)
+        func slot(_ base: Int) -> Int { layout.slots[base] }
+        switch o {
+        case .count:
+            column.appendLong(counts[c])
+        case .sum(let base, let present, let type):
+            if longs[slot(present)][c] == 0 { column.appendNull() }
+            else if type == .long { column.appendLong(longs[slot(base)][c]) }
+            else { column.appendDouble(doubles[slot(base)][c]) }
+        case .avg(let sum, let present):
+            let n = longs[slot(present)][c]
+            if n == 0 { column.appendNull() } else { column.appendDouble(doubles[slot(sum)][c] / Double(n)) }
+        case .extreme(let base, let present, let type):
+            if longs[slot(present)][c] == 0 { column.appendNull() }
+            else if type.isIntegral { column.appendLong(longs[slot(base)][c]) }
+            else { column.appendDouble(doubles[slot(base)][c]) }
+        case .distinctCount(let base):
+            column.appendLong(Int64(sets[slot(base)][c].count))
+        case .last(let base, _):
+            column.append(values[slot(base)][c])
+        }
+    }
+
+    // MARK: Snapshots
+
+    func snapshot(into w: inout StateWriter) {
+        w.write(starts)
+        w.write(groups.map(Int64.init))
+        w.write(counts)
+        w.write(latest)
+        for lane in longs { w.write(lane) }
+        for lane in doubles { w.write(lane) }
+        for lane in sets {
+            for set in lane {
+                // Sorted by encoding, so that equal states write equal bytes.
+                let encoded = set.map { v -> (bytes: [UInt8], value: Value) in
+                    var one = StateWriter()
+                    one.write(v)
+                    return (one.bytes, v)
+                }
+                w.write(encoded.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map(\.value))
+            }
+        }
+        for lane in values { w.write(lane) }
+    }
+
+    mutating func restore(from r: inout StateReader) throws {
+        self = AggregationCells(layout: layout)
+        let starts = try r.readLongs()
+        let groups = try r.readLongs().map { Int32(truncatingIfNeeded: $0) }
+        let counts = try r.readLongs()
+        let latest = try r.readLongs()
+        guard groups.count == starts.count, counts.count == starts.count, latest.count == starts.count else {
+            throw SnapshotError("aggregation cells disagree in length")
+        }
+        for (s, g) in zip(starts, groups) { _ = cell(start: s, group: g) }
+        self.counts = counts
+        self.latest = latest
+        for i in longs.indices { longs[i] = try r.readLongs() }
+        for i in doubles.indices { doubles[i] = try r.readDoubles() }
+        for i in sets.indices { sets[i] = try (0..<starts.count).map { _ in Set(try r.readValues()) } }
+        for i in values.indices { values[i] = try r.readValues() }
+        guard longs.allSatisfy({ $0.count == starts.count }), doubles.allSatisfy({ $0.count == starts.count }),
+              values.allSatisfy({ $0.count == starts.count }) else { throw SnapshotError("aggregation cells disagree in length") }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongs`, which must hold for a suffix of the array.
+    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongs(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}

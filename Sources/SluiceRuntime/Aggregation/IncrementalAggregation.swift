@@ -1,0 +1,202 @@
+import SluiceCore
+
+/// A running `define aggregation`: Siddhi's incremental aggregation, kept in memory.
+///
+/// Each arriving chunk is evaluated column-wise once (filter, event time, group key, the
+/// aggregates' arguments) and added to the finest duration's cells. When the newest event moves
+/// past a bucket (and past `@BufferSize` more of them), the finished bucket is folded into the
+/// next coarser duration, and so on up: Siddhi's chain of incremental executors. The clock is the
+/// events' own time (`aggregate by ts`, or the event timestamp), never the wall clock.
+///
+/// An event whose bucket was already handed on (it is later than the buffer allows) still counts,
+/// in its own bucket at every duration, unless `@IgnoreEventsOlderThanBuffer('true')` drops it:
+/// Siddhi 4 put such events in bucket 0 (siddhi#859), and Siddhi 5 keys buckets by their own time
+/// for the same reason. A query reads each event exactly once: from the duration it asks for,
+/// plus the finer durations' buckets that have not been handed on yet (siddhi#1680).
+final class IncrementalAggregation: Snapshottable {
+    /// Where an event's time comes from.
+    enum EventTime {
+        case timestamp
+        /// `aggregate by ts`: a long of milliseconds, or a string `yyyy-MM-dd HH:mm:ss[ ±HH:mm]`.
+        case attribute(CompiledExpression)
+    }
+
+    static let timestampAttribute = "AGG_TIMESTAMP"
+
+    let name: String
+    let durations: [AggregationDuration]
+    /// What a query reads: `AGG_TIMESTAMP`, then the selected attributes.
+    let schema: StreamSchema
+    let layout: AggregationLayout
+    let filter: CompiledExpression?
+    let eventTime: EventTime
+    let groupBy: [CompiledExpression]
+    let arguments: [CompiledExpression]
+    /// `@BufferSize`: how many finest buckets before the newest one stay open.
+    let bufferSize: Int64
+    /// `@IgnoreEventsOlderThanBuffer('true')`.
+    let ignoresOlderThanBuffer: Bool
+    let context: ExecutionContext
+
+    private let groups = GroupKeyIndex()
+    /// Per duration, finest first.
+    private var levels: [AggregationCells]
+    /// Per duration: its buckets that start before this have been folded into the next duration.
+    private var handedOnBefore: [Int64]
+    /// The start of the newest finest bucket seen.
+    private var newest: Int64 = .min
+
+    init(name: String, durations: [AggregationDuration], schema: StreamSchema, layout: AggregationLayout, filter: CompiledExpression?,
+         eventTime: EventTime, groupBy: [CompiledExpression], arguments: [CompiledExpression], bufferSize: Int64,
+         ignoresOlderThanBuffer: Bool, context: ExecutionContext) {
+        self.name = name
+        self.durations = durations
+        self.schema = schema
+        self.layout = layout
+        self.filter = filter
+        self.eventTime = eventTime
+        self.groupBy = groupBy
+        self.arguments = arguments
+        self.bufferSize = bufferSize
+        self.ignoresOlderThanBuffer = ignoresOlderThanBuffer
+        self.context = context
+        levels = durations.map { _ in AggregationCells(layout: layout) }
+        handedOnBefore = durations.map { _ in .min }
+    }
+
+    // MARK: Arrivals
+
+    func process(_ chunk: EventBatch) {
+        var batch = chunk
+        var keep = chunk.kinds.map { $0 == .current }
+        if let filter {
+            let truth = filter.evaluate(EvaluationInput(batch: batch, now: context.now, context: context))
+            for i in keep.indices where keep[i] && (!truth.bools[i] || truth.isNull(i)) { keep[i] = false }
+        }
+        var times = chunk.timestamps
+        if case .attribute(let e) = eventTime {
+            let column = e.evaluate(EvaluationInput(batch: batch, now: context.now, context: context))
+            for i in keep.indices where keep[i] {
+                // An event without a readable time has no bucket.
+                if column.isNull(i) {
+                    keep[i] = false
+                } else if column.type == .string {
+                    if let t = AggregationTimeText.parse(column.string(at: i)) { times[i] = t } else { keep[i] = false }
+                } else {
+                    times[i] = column.longs[i]
+                }
+            }
+        }
+        let root = durations[0]
+        if ignoresOlderThanBuffer {
+            // Older than the buffer as it stood when the event arrived, event by event.
+            var newestSoFar = newest
+            for i in keep.indices where keep[i] {
+                let start = root.bucketStart(times[i])
+                if newestSoFar != .min, start < root.step(newestSoFar, by: -bufferSize) { keep[i] = false }
+                newestSoFar = max(newestSoFar, start)
+            }
+        }
+        if keep.contains(false) {
+            let rows = keep.indices.filter { keep[$0] }
+            guard !rows.isEmpty else { return }
+            batch = batch.gather(rows)
+            times = rows.map { times[$0] }
+        }
+        guard !batch.isEmpty else { return }
+        let input = EvaluationInput(batch: batch, now: context.now, context: context)
+        let groupIDs = groupBy.isEmpty ? [Int32](repeating: 0, count: batch.count)
+            : groups.ids(for: groupBy.map { $0.evaluate(input) }, kinds: batch.kinds)
+        let columns = arguments.map { $0.evaluate(input) }
+
+        advance(toNewest: root.bucketStart(times.max()!))
+        // Rows go to their finest bucket; those whose bucket was already handed on go on up.
+        var rows = Array(0..<batch.count)
+        for (level, duration) in durations.enumerated() {
+            let starts = rows.map { duration.bucketStart(times[$0]) }
+            var cells: [Int32] = []
+            cells.reserveCapacity(rows.count)
+            for (i, r) in rows.enumerated() { cells.append(levels[level].cell(start: starts[i], group: groupIDs[r])) }
+            levels[level].add(rows: rows, cells: cells, timestamps: times, arguments: columns)
+            guard level + 1 < levels.count else { break }
+            let before = handedOnBefore[level]
+            rows = rows.indices.filter { starts[$0] < before }.map { rows[$0] }
+            if rows.isEmpty { break }
+        }
+    }
+
+    /// Moves the newest finest bucket to `start` and folds every bucket that is now finished into
+    /// the next coarser duration.
+    private func advance(toNewest start: Int64) {
+        guard start > newest else { return }
+        newest = start
+        var frontier = durations[0].step(start, by: -bufferSize)
+        for level in levels.indices {
+            if level > 0 { frontier = durations[level].bucketStart(frontier) }
+            let old = handedOnBefore[level]
+            guard frontier > old else { break }
+            if level + 1 < levels.count {
+                let coarser = durations[level + 1]
+                for c in levels[level].cells(startingIn: old..<frontier) {
+                    let from = levels[level]
+                    let target = levels[level + 1].cell(start: coarser.bucketStart(from.starts[Int(c)]), group: from.groups[Int(c)])
+                    levels[level + 1].merge(from, cell: c, into: target)
+                }
+            }
+            handedOnBefore[level] = frontier
+        }
+    }
+
+    // MARK: Queries
+
+    /// The rows of `within start, end per duration`: one per bucket of `duration` that starts in
+    /// `start..<end` and group, ordered by bucket start, then by the group's first arrival.
+    func find(start: Int64, end: Int64, per duration: AggregationDuration) -> EventBatch {
+        var result = AggregationCells(layout: layout)
+        guard let level = durations.firstIndex(of: duration), start < end else { return output(result) }
+        let cells = levels[level]
+        for c in cells.cells(startingIn: start..<end) {
+            result.merge(cells, cell: c, into: result.cell(start: cells.starts[Int(c)], group: cells.groups[Int(c)]))
+        }
+        // What finer durations still hold has not reached this one yet.
+        for finer in 0..<level {
+            let cells = levels[finer]
+            for c in cells.cells(startingIn: max(handedOnBefore[finer], start)..<Int64.max) {
+                let bucket = duration.bucketStart(cells.starts[Int(c)])
+                guard bucket >= start && bucket < end else { continue }
+                result.merge(cells, cell: c, into: result.cell(start: bucket, group: cells.groups[Int(c)]))
+            }
+        }
+        return output(result)
+    }
+
+    private func output(_ cells: AggregationCells) -> EventBatch {
+        let order = (0..<Int32(cells.count)).sorted {
+            (cells.starts[Int($0)], cells.groups[Int($0)]) < (cells.starts[Int($1)], cells.groups[Int($1)])
+        }
+        var columns = schema.attributes.map { Column(type: $0.type, capacity: order.count) }
+        for c in order {
+            columns[0].appendLong(cells.starts[Int(c)])
+            for (i, o) in layout.outputs.enumerated() { cells.append(output: o, of: c, to: &columns[i + 1]) }
+        }
+        return EventBatch(timestamps: order.map { cells.starts[Int($0)] }, columns: columns)
+    }
+
+    // MARK: Snapshots
+
+    func snapshot(into w: inout StateWriter) {
+        groups.snapshot(into: &w)
+        w.write(newest)
+        w.write(handedOnBefore)
+        for level in levels { level.snapshot(into: &w) }
+    }
+
+    func restore(from r: inout StateReader) throws {
+        try groups.restore(from: &r)
+        newest = try r.readInt64()
+        let handedOn = try r.readLongs()
+        guard handedOn.count == levels.count else { throw SnapshotError("aggregation '\(name)' has \(levels.count) durations") }
+        handedOnBefore = handedOn
+        for i in levels.indices { try levels[i].restore(from: &r) }
+    }
+}
