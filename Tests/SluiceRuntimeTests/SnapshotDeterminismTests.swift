@@ -60,6 +60,17 @@ let determinismApps: [(name: String, source: String)] = {
             from S select symbol, sum(volume) as s insert into O7;
         end;
         """),
+        ("aggregations", stream + """
+        @BufferSize('2')
+        define aggregation A from S select symbol, sum(volume) as total, avg(price) as ap, min(price) as mn, max(price) as mx,
+            count() as n, distinctCount(volume) as dv, price as last group by symbol aggregate every sec ... min;
+        define aggregation B from Late[volume > 10] select sum(price) as total aggregate by late every sec, hour;
+        from S select volume, price, ts - volume * 100 as late insert into Late;
+        from S as s join A as a on a.symbol == s.symbol within 0L, 100000000L per 'minutes'
+        select s.symbol as symbol, a.AGG_TIMESTAMP as t, a.total as total, a.ap as ap, a.mn as mn, a.mx as mx, a.n as n, a.dv as dv,
+            a.last as last insert into J1;
+        from S[volume < 5] as s join B as b within 0L, 100000000L per 'seconds' select b.AGG_TIMESTAMP as t, b.total as total insert into J2;
+        """),
     ]
     let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples")
     if let app = try? String(contentsOf: examples.appendingPathComponent("api-analytics/app.siddhi"), encoding: .utf8) {

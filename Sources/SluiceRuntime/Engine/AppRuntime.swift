@@ -76,21 +76,25 @@ public final class AppRuntime {
                 throw Diagnostic("script functions are not supported yet: '\(f.name.name)'", at: f.name.range)
             }
         }
-        for case .aggregation(let a) in app.definitions { try deploy(a) }
-        // A query may read a stream that a later query defines by inserting into it: plan in
-        // passes until nothing more can be planned.
-        var pending = Array(app.executionElements.enumerated())
-        var planned: [(Int, () -> Void)] = []
+        // A query may read a stream that a later query defines by inserting into it, and so may an
+        // aggregation: plan in passes until nothing more can be planned. Aggregations come first,
+        // so that they see a chunk before the queries that join them.
+        var pending: [Deployable] = app.definitions.compactMap { d in
+            if case .aggregation(let a) = d { return .aggregation(a) }
+            return nil
+        } + app.executionElements.map { .element($0) }
         while !pending.isEmpty {
-            var deferred: [(Int, ExecutionElement)] = []
+            var deferred: [Deployable] = []
             var firstError: Diagnostic?
-            for (index, element) in pending {
+            for item in pending {
                 do {
-                    try plan(element)
-                    planned.append((index, {}))
+                    switch item {
+                    case .aggregation(let a): try deploy(a)
+                    case .element(let e): try plan(e)
+                    }
                 } catch let error {
-                    if isUndefinedStream(error), producedLater(by: pending.map(\.1), error: error) {
-                        deferred.append((index, element))
+                    if isUndefinedStream(error), producedLater(by: pending, error: error) {
+                        deferred.append(item)
                         if firstError == nil { firstError = error }
                     } else {
                         throw error
@@ -140,16 +144,24 @@ public final class AppRuntime {
 
     private func isUndefinedStream(_ d: Diagnostic) -> Bool { d.message.hasSuffix("is not defined") && d.message.hasPrefix("stream ") }
 
-    private func producedLater(by elements: [ExecutionElement], error: Diagnostic) -> Bool {
+    /// What deploy plans after the definitions.
+    private enum Deployable {
+        case aggregation(AggregationDefinition)
+        case element(ExecutionElement)
+    }
+
+    /// Whether a pending query inserts into the stream `error` misses, or a pending aggregation is it.
+    private func producedLater(by pending: [Deployable], error: Diagnostic) -> Bool {
         let name = error.message.dropFirst("stream '".count).prefix { $0 != "'" }
         func inserts(_ q: Query) -> Bool {
             if case .insert(let t, false, _, _) = q.output { return t.name == name }
             return false
         }
-        return elements.contains { e in
-            switch e {
-            case .query(let q): inserts(q)
-            case .partition(let p): p.queries.contains(where: inserts)
+        return pending.contains { item in
+            switch item {
+            case .aggregation(let a): a.name.name == name
+            case .element(.query(let q)): inserts(q)
+            case .element(.partition(let p)): p.queries.contains(where: inserts)
             }
         }
     }

@@ -250,9 +250,6 @@ struct QueryPlanner {
 
     private func planJoin(_ query: Query, _ join: JoinInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
         let aggregations = [join.left, join.right].map { resolver.aggregation($0.stream.name) }
-        if aggregations.allSatisfy({ $0 == nil }), let extra = join.within ?? join.per {
-            throw Diagnostic("'within … per …' belongs to a join with an aggregation, and neither side is one", at: extra.range)
-        }
         if aggregations.allSatisfy({ $0 != nil }) {
             throw Diagnostic("both sides of the join are aggregations: one must be a stream or a window", at: join.range)
         }
@@ -312,6 +309,10 @@ struct QueryPlanner {
             searchable.append(found)
             chains.append(chain)
             schemas.append(chain.schema)
+        }
+        // Checked once both sides resolve: a side may be an aggregation planned later.
+        if aggregations.allSatisfy({ $0 == nil }), let extra = join.within ?? join.per {
+            throw Diagnostic("'within … per …' belongs to a join with an aggregation, and neither side is one", at: extra.range)
         }
         if chains.allSatisfy({ $0 == nil }) {
             throw Diagnostic("both sides of the join are tables: one must be a stream or a window", at: join.range)
