@@ -20,6 +20,10 @@ struct AggregationCells {
     private var sets: [[Set<Value>]]
     private var values: [[Value]]
     private var index: [Key: Int32] = [:]
+    /// The newest bucket's cells by group id (-1: none yet): most rows land there, and an array
+    /// lookup is far cheaper than hashing a key.
+    private var newestStart: Int64 = .min
+    private var newestCells: [Int32] = []
     /// Bucket starts, ascending, and each bucket's cells in creation order.
     private(set) var bucketStarts: [Int64] = []
     private var bucketCells: [Int64: [Int32]] = [:]
@@ -37,6 +41,8 @@ struct AggregationCells {
 
     /// The cell of (`start`, `group`), created empty when new.
     mutating func cell(start: Int64, group: Int32) -> Int32 {
+        let g = Int(group)
+        if start == newestStart, g < newestCells.count, newestCells[g] >= 0 { return newestCells[g] }
         let key = Key(start: start, group: group)
         if let c = index[key] { return c }
         let c = Int32(starts.count)
@@ -56,6 +62,14 @@ struct AggregationCells {
             case .distinct: sets[slot].append([])
             case .last: values[slot].append(.null)
             }
+        }
+        if start >= newestStart {
+            if start > newestStart {
+                newestStart = start
+                newestCells.removeAll(keepingCapacity: true)
+            }
+            if g >= newestCells.count { newestCells.append(contentsOf: repeatElement(-1, count: g + 1 - newestCells.count)) }
+            newestCells[g] = c
         }
         if bucketCells[start] == nil {
             bucketCells[start] = [c]
