@@ -104,6 +104,7 @@ import Testing
 
     @Test func everyDurationFromSecondsToYears() throws {
         let app = Self.trades + """
+        @purge(enable='false')
         define aggregation A from Trade select sum(volume) as total, distinctCount(symbol) as symbols, price as lastPrice
         aggregate by ts every sec ... year;
         """
@@ -130,6 +131,7 @@ import Testing
     @Test func eventTimeAndDurationLists() throws {
         let app = """
         define stream S (k string, v int);
+        @purge(enable='false')
         define aggregation A from S[v > 0] select k, sum(v) as total, max(v) as top group by k aggregate every sec, hour;
         """
         let runtime = try AppRuntime(source: app)
@@ -166,6 +168,7 @@ import Testing
     // MARK: Out-of-order events
 
     static let counted = trades + """
+    @purge(enable='false')
     define aggregation A from Trade select symbol, count() as n, sum(volume) as total group by symbol aggregate by ts every sec ... hour;
     """
 
@@ -233,6 +236,29 @@ import Testing
         #expect(try rows(runtime, "from A within 0L, 2000000000000L per 'hours' select AGG_TIMESTAMP, n") == [
             "\(Self.hour0), 9", "\(Self.hour0 + 3_600_000), 1",
         ])
+    }
+
+    /// `@purge` drops buckets older than their retention, on the events' clock, once they have
+    /// rolled up: coarser durations still count every event.
+    @Test func purgeKeepsCoarserDurationsWhole() throws {
+        let app = Self.trades + """
+        @purge(enable='true', interval='1 min', @retentionPeriod(sec='120 sec', min='120 min'))
+        define aggregation A from Trade select count() as n aggregate by ts every sec ... hour;
+        """
+        let runtime = try AppRuntime(source: app)
+        for offset in [0, 1_000, 61_000, 200_000, 400_000] as [Int64] { try trade(runtime, "IBM", 1, 1, at: Self.t0 + offset) }
+        let all = "within 0L, 2000000000000L"
+        // Purges ran at 04:06:51 (nothing old enough), 04:09:10 and 04:12:30.
+        #expect(try rows(runtime, "from A \(all) per 'seconds' select *") == ["\(Self.t0 + 400_000), 1"])
+        #expect(try rows(runtime, "from A \(all) per 'minutes' select *") == [
+            "\(Self.minute0), 2", "\(Self.minute0 + 60_000), 1", "\(Self.minute0 + 240_000), 1", "\(Self.minute0 + 420_000), 1",
+        ])
+        #expect(try rows(runtime, "from A \(all) per 'hours' select *") == ["\(Self.hour0), 5"])
+        // Siddhi's defaults apply without @purge: seconds live 120 sec, checked every 15 min.
+        let byDefault = try AppRuntime(source: Self.app)
+        for offset in [0, 1_000_000] as [Int64] { try trade(byDefault, "IBM", 1, 1, at: Self.t0 + offset) }
+        #expect(try rows(byDefault, "from TradeAgg \(all) per 'seconds' select AGG_TIMESTAMP") == ["\(Self.t0 + 1_000_000)"])
+        #expect(try rows(byDefault, "from TradeAgg \(all) per 'hours' select n") == ["2"])
     }
 
     // MARK: Joins
@@ -305,6 +331,10 @@ import Testing
                 == "2:27: stream 'Nope' is not defined")
         #expect(deployError(stream + "define aggregation A from S select sum(v) as s aggregate every sec;\nfrom A select s insert into O;")
                 == "3:6: aggregation 'A' cannot be read as a stream: join it 'within … per …', or query it on demand")
+        #expect(deployError(stream + "@purge(enable='true', @retentionPeriod(sec='1 min'))\ndefine aggregation A from S select sum(v) as s aggregate every sec ... min;")
+                == "2:40: @retentionPeriod: seconds must be kept at least 2 minutes, as in Siddhi")
+        #expect(deployError(stream + "@purge(enable='true', @retentionPeriod(days='all'))\ndefine aggregation A from S select sum(v) as s aggregate every sec ... min;")
+                == "2:40: @retentionPeriod: aggregation 'A' does not keep days")
         let joined = stream + "define stream Q (k string);\ndefine aggregation A from S select k, sum(v) as s group by k aggregate every sec ... min;\n"
         #expect(deployError(joined + "from Q join A on A.k == Q.k within '2017-**-** **:**:**' per 'hours' select s insert into O;")
                 == "4:62: aggregation 'A' does not keep hours: per one of seconds, minutes")

@@ -96,6 +96,15 @@ struct AggregationCells {
         return out
     }
 
+    /// Drops the buckets that start before `cutoff`, keeping the other cells in their order.
+    mutating func removeBuckets(before cutoff: Int64) {
+        var kept = AggregationCells(layout: layout)
+        for c in cells(startingIn: cutoff..<Int64.max).sorted() {
+            kept.merge(self, cell: c, into: kept.cell(start: starts[Int(c)], group: groups[Int(c)]))
+        }
+        self = kept
+    }
+
     /// Adds rows `rows` of the evaluated `arguments` (`timestamps` their event times) to cells
     /// `cells` (one per row), base by base: each loop walks one column.
     mutating func add(rows: [Int], cells: [Int32], timestamps: [Int64], arguments: [Column]) {

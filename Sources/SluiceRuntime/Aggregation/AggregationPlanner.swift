@@ -16,15 +16,13 @@ struct AggregationPlanner {
             case "store":
                 throw Diagnostic("@store on aggregations is not supported yet: '\(definition.name.name)' would be kept in memory only",
                                  at: a.range)
-            case "purge" where a.value("enable")?.lowercased() != "false":
-                throw Diagnostic("@purge on aggregations is not supported yet: '\(definition.name.name)' keeps every bucket in memory",
-                                 at: a.range)
             default: break
             }
         }
         let bufferSize = try Self.count(definition, "BufferSize") ?? 0
         let ignoresOlder = try Self.flag(definition, "IgnoreEventsOlderThanBuffer") ?? false
         let durations = try AggregationDuration.kept(definition.granularity, at: definition.range)
+        let retention = try AggregationRetention.of(definition, durations: durations)
 
         let source = definition.input
         if source.isInner || source.isFault {
@@ -136,7 +134,7 @@ struct AggregationPlanner {
         return IncrementalAggregation(name: definition.name.name, durations: durations,
                                       schema: StreamSchema(name: definition.name.name, attributes: attributes), layout: layout,
                                       filter: filter, eventTime: eventTime, groupBy: groupBy, arguments: arguments,
-                                      bufferSize: bufferSize, ignoresOlderThanBuffer: ignoresOlder, context: context)
+                                      bufferSize: bufferSize, ignoresOlderThanBuffer: ignoresOlder, retention: retention, context: context)
     }
 
     /// `@BufferSize('3')`.

@@ -36,6 +36,8 @@ final class IncrementalAggregation: Snapshottable {
     let bufferSize: Int64
     /// `@IgnoreEventsOlderThanBuffer('true')`.
     let ignoresOlderThanBuffer: Bool
+    /// `@purge`; nil keeps every bucket.
+    let retention: AggregationRetention?
     let context: ExecutionContext
 
     private let groups = GroupKeyIndex()
@@ -45,10 +47,12 @@ final class IncrementalAggregation: Snapshottable {
     private var handedOnBefore: [Int64]
     /// The start of the newest finest bucket seen.
     private var newest: Int64 = .min
+    /// When the next purge is due, on the same clock as `newest`.
+    private var nextPurge: Int64 = .min
 
     init(name: String, durations: [AggregationDuration], schema: StreamSchema, layout: AggregationLayout, filter: CompiledExpression?,
          eventTime: EventTime, groupBy: [CompiledExpression], arguments: [CompiledExpression], bufferSize: Int64,
-         ignoresOlderThanBuffer: Bool, context: ExecutionContext) {
+         ignoresOlderThanBuffer: Bool, retention: AggregationRetention?, context: ExecutionContext) {
         self.name = name
         self.durations = durations
         self.schema = schema
@@ -59,6 +63,7 @@ final class IncrementalAggregation: Snapshottable {
         self.arguments = arguments
         self.bufferSize = bufferSize
         self.ignoresOlderThanBuffer = ignoresOlderThanBuffer
+        self.retention = retention
         self.context = context
         levels = durations.map { _ in AggregationCells(layout: layout) }
         handedOnBefore = durations.map { _ in .min }
@@ -145,6 +150,20 @@ final class IncrementalAggregation: Snapshottable {
             }
             handedOnBefore[level] = frontier
         }
+        if let retention, newest >= nextPurge {
+            purge(retention)
+            nextPurge = newest + retention.interval
+        }
+    }
+
+    /// Drops the buckets older than their duration's retention that have rolled up already.
+    private func purge(_ retention: AggregationRetention) {
+        for level in levels.indices {
+            guard let period = retention.periods[level] else { continue }
+            var cutoff = newest - period
+            if level + 1 < levels.count { cutoff = min(cutoff, handedOnBefore[level]) }
+            if let oldest = levels[level].bucketStarts.first, oldest < cutoff { levels[level].removeBuckets(before: cutoff) }
+        }
     }
 
     // MARK: Queries
@@ -187,6 +206,7 @@ final class IncrementalAggregation: Snapshottable {
     func snapshot(into w: inout StateWriter) {
         groups.snapshot(into: &w)
         w.write(newest)
+        w.write(nextPurge)
         w.write(handedOnBefore)
         for level in levels { level.snapshot(into: &w) }
     }
@@ -194,6 +214,7 @@ final class IncrementalAggregation: Snapshottable {
     func restore(from r: inout StateReader) throws {
         try groups.restore(from: &r)
         newest = try r.readInt64()
+        nextPurge = try r.readInt64()
         let handedOn = try r.readLongs()
         guard handedOn.count == levels.count else { throw SnapshotError("aggregation '\(name)' has \(levels.count) durations") }
         handedOnBefore = handedOn
