@@ -54,16 +54,17 @@ enum AggregationDuration: Int, CaseIterable, Comparable, Sendable {
     /// The start of the bucket that holds `time` (milliseconds since the epoch).
     func bucketStart(_ time: Int64) -> Int64 {
         if let unit = fixedMillis { return Self.floorDiv(time, unit) * unit }
-        let (y, m, _) = UTCCalendar.civil(days: Self.floorDiv(time, 86_400_000))
-        return UTCCalendar.days(year: y, month: self == .months ? m : 1, day: 1) * 86_400_000
+        let date = Civil.date(ofDay: Self.floorDiv(time, 86_400_000))
+        return Civil.days(year: date.year, month: self == .months ? date.month : 1, day: 1) * 86_400_000
     }
 
     /// The start of the bucket `n` buckets after the one starting at `start` (n may be negative).
     func step(_ start: Int64, by n: Int64) -> Int64 {
         if let unit = fixedMillis { return start &+ n &* unit }
-        let (y, m, _) = UTCCalendar.civil(days: Self.floorDiv(start, 86_400_000))
-        let months = y * 12 + (m - 1) + (self == .months ? n : n * 12)
-        return UTCCalendar.days(year: Self.floorDiv(months, 12), month: months - Self.floorDiv(months, 12) * 12 + 1, day: 1) * 86_400_000
+        let date = Civil.date(ofDay: Self.floorDiv(start, 86_400_000))
+        let months = Int64(date.year) * 12 + Int64(date.month - 1) + (self == .months ? n : n * 12)
+        let year = Self.floorDiv(months, 12)
+        return Civil.days(year: Int(year), month: Int(months - year * 12) + 1, day: 1) * 86_400_000
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
@@ -89,32 +90,5 @@ enum AggregationDuration: Int, CaseIterable, Comparable, Sendable {
             for d in list { kept.append(try one(d)) }
             return Array(Set(kept)).sorted()
         }
-    }
-}
-
-/// Civil dates in the proleptic Gregorian calendar, UTC (Howard Hinnant's day algorithms).
-enum UTCCalendar {
-    /// Days since 1970-01-01 of a date; `month` is 1…12.
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = AggregationDuration.floorDiv(y, 400)
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The date of a day since 1970-01-01.
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = AggregationDuration.floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -74,14 +74,7 @@ struct AggregationPlanner {
         var inner = compiler
         inner.aggregateContext = "an aggregate's argument"
         for item in projection {
-            let name: String
-            if let alias = item.alias {
-                name = alias.name
-            } else if case .variable(let v) = item.expression.kind {
-                name = v.attribute.name
-            } else {
-                throw Diagnostic("give this expression a name with 'as'", at: item.expression.range)
-            }
+            let name = try QueryPlanner.outputName(item)
             if attributes.contains(where: { $0.name == name }) {
                 let why = name == IncrementalAggregation.timestampAttribute ? "'\(name)' is the bucket start every aggregation adds"
                     : "duplicate output attribute '\(name)'"

@@ -62,9 +62,10 @@ enum AggregationTimeText {
 
     private static func instant(_ f: [Int64], offset: Int64) -> Int64? {
         guard (1...12).contains(f[1]), (1...31).contains(f[2]), f[3] < 24, f[4] < 60, f[5] < 60 else { return nil }
-        let days = UTCCalendar.days(year: f[0], month: f[1], day: f[2])
+        let days = Civil.days(year: Int(f[0]), month: Int(f[1]), day: Int(f[2]))
         // Refuse dates that do not exist (2017-02-30).
-        guard UTCCalendar.civil(days: days) == (f[0], f[1], f[2]) else { return nil }
+        let date = Civil.date(ofDay: days)
+        guard (Int64(date.year), Int64(date.month), Int64(date.day)) == (f[0], f[1], f[2]) else { return nil }
         return ((days * 24 + f[3]) * 60 + f[4]) * 60_000 + f[5] * 1_000 - offset
     }
 }

@@ -437,14 +437,7 @@ struct QueryPlanner {
         if let items = query.selector.projection {
             for item in items {
                 let c = try selectCompiler.compile(item.expression)
-                let name: String
-                if let alias = item.alias {
-                    name = alias.name
-                } else if case .variable(let v) = item.expression.kind {
-                    name = v.attribute.name
-                } else {
-                    throw Diagnostic("give this expression a name with 'as'", at: item.expression.range)
-                }
+                let name = try Self.outputName(item)
                 if outputAttributes.contains(where: { $0.name == name }) {
                     throw Diagnostic("duplicate output attribute '\(name)'", at: item.alias?.range ?? item.range)
                 }
@@ -566,6 +559,13 @@ struct QueryPlanner {
             fatalError("checked above")
         }
         return selector
+    }
+
+    /// The name a selected item outputs as: its alias, or a plain attribute's own name.
+    static func outputName(_ item: OutputAttribute) throws(Diagnostic) -> String {
+        if let alias = item.alias { return alias.name }
+        if case .variable(let v) = item.expression.kind { return v.attribute.name }
+        throw Diagnostic("give this expression a name with 'as'", at: item.expression.range)
     }
 
     static func table(_ name: Identifier, _ resolver: StreamResolver) throws(Diagnostic) -> InMemoryTable {
