@@ -291,6 +291,28 @@ import Testing
         ])
     }
 
+    /// The aggregation may stand on the left; the stream's window emits first and its expired
+    /// events join too; a `within` range may come from the event.
+    @Test func aggregationOnTheLeftAndAWindowedStream() throws {
+        let app = Self.app + """
+
+        define stream Ask (symbol string, since long);
+        from TradeAgg as a join Ask#window.length(1) as q on a.symbol == q.symbol within q.since, q.since + 60000L per 'seconds'
+        select q.since as since, a.AGG_TIMESTAMP as t, a.n as n insert all events into Answer;
+        """
+        let out = try run(app, [
+            event("Trade", 1, "\"IBM\", 100.0, 10, \(Self.t0)"), event("Trade", 2, "\"IBM\", 200.0, 20, \(Self.t0 + 500)"),
+            event("Trade", 3, "\"IBM\", 300.0, 30, \(Self.t0 + 11_000)"),
+            event("Ask", 4, "\"IBM\", \(Self.t0 + 1_000)"),
+            event("Ask", 5, "\"IBM\", \(Self.t0)"),           // expires the first ask, which joins again
+        ])
+        #expect(out == [
+            "Answer [\(Self.t0 + 1_000),\(Self.t0 + 11_000),1]",
+            "Answer [\(Self.t0 + 1_000),\(Self.t0 + 11_000),1] expired",
+            "Answer [\(Self.t0),\(Self.t0),2]", "Answer [\(Self.t0),\(Self.t0 + 11_000),1]",
+        ])
+    }
+
     /// The aggregation's buckets and buffer survive a snapshot taken anywhere.
     @Test func restoreAnywhereMatches() throws {
         let app = Self.app.replacingOccurrences(of: "define aggregation", with: "@BufferSize('1')\ndefine aggregation") + """
@@ -345,6 +367,10 @@ import Testing
         #expect(deployError(joined + "from Q#window.length(1) join S#window.length(1) on S.k == Q.k within 0L, 1L per 'minutes' select v insert into O;")?
                     .hasSuffix("'within … per …' belongs to a join with an aggregation, and neither side is one") == true)
 
+        #expect(deployError(joined + "define table T (k string);\nfrom T join A on A.k == T.k within 0L, 1L per 'minutes' select s insert into O;")
+                == "5:6: both sides of the join are a table and an aggregation: one must be a stream or a window")
+        #expect(deployError(stream + "define window W (k string) length(2);\ndefine aggregation A from W select count() as n aggregate every sec;")
+                == "3:27: an aggregation reads a stream, and 'W' is not one")
         let runtime = try AppRuntime(source: joined)
         func queryError(_ q: String) -> String? {
             do { _ = try runtime.query(q); return nil } catch { return error.description }
@@ -357,5 +383,46 @@ import Testing
         #expect(queryError("from A within 5L per 'minutes' select *")
                 == "1:15: a single 'within' is a pattern such as \"2017-06-** **:**:**\"; give a range as 'within start, end'")
         #expect(queryError("from A select *")?.hasSuffix("needs 'within … per …', as in within \"2017-06-** **:**:**\" per \"days\"") == true)
+    }
+}
+
+/// Bucket boundaries in UTC, and Siddhi's time strings and `within` patterns.
+@Suite struct AggregationTimeTests {
+    @Test func bucketStartsFollowTheUTCCalendar() {
+        let leapDay: Int64 = 1_456_747_199_000   // 2016-02-29 11:59:59
+        #expect(AggregationDuration.seconds.bucketStart(leapDay + 999) == leapDay)
+        #expect(AggregationDuration.days.bucketStart(leapDay) == 1_456_704_000_000)
+        #expect(AggregationDuration.months.bucketStart(leapDay) == 1_454_284_800_000)     // 2016-02-01
+        #expect(AggregationDuration.years.bucketStart(leapDay) == 1_451_606_400_000)      // 2016-01-01
+        // Before the epoch, buckets still start at or before the time.
+        #expect(AggregationDuration.seconds.bucketStart(-1) == -1_000)
+        #expect(AggregationDuration.months.bucketStart(-1) == -2_678_400_000)             // 1969-12-01
+        // Stepping by months crosses years both ways.
+        #expect(AggregationDuration.months.step(1_454_284_800_000, by: 11) == 1_483_228_800_000)   // 2017-01-01
+        #expect(AggregationDuration.months.step(1_454_284_800_000, by: -2) == 1_448_928_000_000)   // 2015-12-01
+        #expect(AggregationDuration.years.step(1_451_606_400_000, by: -1) == 1_420_070_400_000)    // 2015-01-01
+    }
+
+    @Test func timeStringsAndPatterns() {
+        #expect(AggregationTimeText.parse("2017-06-01 04:05:50") == 1_496_289_950_000)
+        #expect(AggregationTimeText.parse("2017-06-01 09:35:50 +05:30") == 1_496_289_950_000)
+        #expect(AggregationTimeText.parse("2017-06-01 00:05:50 -0400") == 1_496_289_950_000)
+        #expect(AggregationTimeText.parse("2017-06-01 04:05:50 Z") == 1_496_289_950_000)
+        #expect(AggregationTimeText.parse("2017-02-29 00:00:00") == nil)
+        #expect(AggregationTimeText.parse("2017-06-01") == nil)
+        #expect(AggregationTimeText.parse("2017-06-01 04:**:**") == nil)
+        let june = AggregationTimeText.range(pattern: "2017-06-** **:**:**")
+        #expect(june?.start == 1_496_275_200_000 && june?.end == 1_498_867_200_000)
+        let leapFebruary = AggregationTimeText.range(pattern: "2016-02-** **:**:**")
+        #expect(leapFebruary?.end == 1_456_790_400_000 && leapFebruary?.start == 1_454_284_800_000)
+        let year = AggregationTimeText.range(pattern: "2017-**-** **:**:**")
+        #expect(year?.start == 1_483_228_800_000 && year?.end == 1_514_764_800_000)
+        let second = AggregationTimeText.range(pattern: "2017-06-01 04:05:50")
+        #expect(second.map { $0.end - $0.start } == 1_000)
+        let localHour = AggregationTimeText.range(pattern: "2017-06-01 09:**:** +05:30")
+        #expect(localHour?.start == 1_496_289_600_000 - 1_800_000 && localHour.map { $0.end - $0.start } == 3_600_000)
+        // Wildcards only trail.
+        #expect(AggregationTimeText.range(pattern: "2017-06-01 **:15:**") == nil)
+        #expect(AggregationTimeText.range(pattern: "****-06-** **:**:**") == nil)
     }
 }

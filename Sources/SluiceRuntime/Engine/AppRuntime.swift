@@ -110,6 +110,9 @@ public final class AppRuntime {
         try checkNew(definition.name)
         let source = definition.input.stream
         guard let junction = global.streams[source.name], !source.name.hasPrefix("!") else {
+            if global.windows[source.name] != nil || global.tables[source.name] != nil || global.aggregations[source.name] != nil {
+                throw Diagnostic("an aggregation reads a stream, and '\(source.name)' is not one", at: source.range)
+            }
             throw Diagnostic("stream '\(source.name)' is not defined", at: source.range)
         }
         let aggregation = try AggregationPlanner(context: context).make(definition, input: junction.schema)

@@ -315,7 +315,8 @@ struct QueryPlanner {
             throw Diagnostic("'within … per …' belongs to a join with an aggregation, and neither side is one", at: extra.range)
         }
         if chains.allSatisfy({ $0 == nil }) {
-            throw Diagnostic("both sides of the join are tables: one must be a stream or a window", at: join.range)
+            let kinds = aggregations.contains { $0 != nil } ? "a table and an aggregation" : "tables"
+            throw Diagnostic("both sides of the join are \(kinds): one must be a stream or a window", at: join.range)
         }
         // A side with an alias is named by its alias only.
         let parts = [join.left, join.right].enumerated().map { side, input in
