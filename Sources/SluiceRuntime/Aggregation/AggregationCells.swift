@@ -108,38 +108,63 @@ struct AggregationCells {
     /// Adds rows `rows` of the evaluated `arguments` (`timestamps` their event times) to cells
     /// `cells` (one per row), base by base: each loop walks one column.
     mutating func add(rows: [Int], cells: [Int32], timestamps: [Int64], arguments: [Column]) {
-        for c in cells { counts[Int(c)] += 1 }
+        Self.fold(&counts, rows: rows, cells: cells, skippingNullsOf: nil) { n, _ in n += 1 }
         // Each cell's newest row wins its `last` values; ties go to the later arrival.
         var winners: [Int32: Int] = [:]
-        for (r, c) in zip(rows, cells) where timestamps[r] >= latest[Int(c)] {
-            latest[Int(c)] = timestamps[r]
-            winners[c] = r
+        let keepsLast = layout.bases.contains { $0.storage == .values }
+        latest.withUnsafeMutableBufferPointer { latest in
+            for i in rows.indices where timestamps[rows[i]] >= latest[Int(cells[i])] {
+                latest[Int(cells[i])] = timestamps[rows[i]]
+                if keepsLast { winners[cells[i]] = rows[i] }
+            }
         }
         for (base, slot) in zip(layout.bases, layout.slots) {
             let column = arguments[base.argument]
+            let ls = column.longs, ds = column.doubles
             switch base {
-            case .longSum:
-                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] &+= column.longs[r] }
-            case .doubleSum:
-                if column.type.isIntegral {
-                    for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] += Double(column.longs[r]) }
-                } else {
-                    for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] += column.doubles[r] }
-                }
-            case .present:
-                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] += 1 }
-            case .longMin:
-                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] = min(longs[slot][Int(c)], column.longs[r]) }
-            case .longMax:
-                for (r, c) in zip(rows, cells) where !column.isNull(r) { longs[slot][Int(c)] = max(longs[slot][Int(c)], column.longs[r]) }
-            case .doubleMin:
-                for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] = min(doubles[slot][Int(c)], column.doubles[r]) }
-            case .doubleMax:
-                for (r, c) in zip(rows, cells) where !column.isNull(r) { doubles[slot][Int(c)] = max(doubles[slot][Int(c)], column.doubles[r]) }
+            case .longSum: updateLongs(slot, rows, cells, column) { sum, r in sum &+= ls[r] }
+            case .present: updateLongs(slot, rows, cells, column) { n, _ in n += 1 }
+            case .longMin: updateLongs(slot, rows, cells, column) { m, r in m = min(m, ls[r]) }
+            case .longMax: updateLongs(slot, rows, cells, column) { m, r in m = max(m, ls[r]) }
+            case .doubleSum where column.type.isIntegral: updateDoubles(slot, rows, cells, column) { sum, r in sum += Double(ls[r]) }
+            case .doubleSum: updateDoubles(slot, rows, cells, column) { sum, r in sum += ds[r] }
+            case .doubleMin: updateDoubles(slot, rows, cells, column) { m, r in m = min(m, ds[r]) }
+            case .doubleMax: updateDoubles(slot, rows, cells, column) { m, r in m = max(m, ds[r]) }
             case .distinct:
                 for (r, c) in zip(rows, cells) where !column.isNull(r) { sets[slot][Int(c)].insert(column.value(at: r)) }
             case .last:
                 for (c, r) in winners { values[slot][Int(c)] = column.value(at: r) }
+            }
+        }
+    }
+
+    // A lane is taken out of `self` while a loop updates it: reached through `self`, every row
+    // would pay an exclusivity check.
+    private mutating func updateLongs(_ slot: Int, _ rows: [Int], _ cells: [Int32], _ column: Column,
+                                      _ update: (inout Int64, Int) -> Void) {
+        var lane = longs[slot]
+        longs[slot] = []
+        Self.fold(&lane, rows: rows, cells: cells, skippingNullsOf: column, update)
+        longs[slot] = lane
+    }
+
+    private mutating func updateDoubles(_ slot: Int, _ rows: [Int], _ cells: [Int32], _ column: Column,
+                                        _ update: (inout Double, Int) -> Void) {
+        var lane = doubles[slot]
+        doubles[slot] = []
+        Self.fold(&lane, rows: rows, cells: cells, skippingNullsOf: column, update)
+        doubles[slot] = lane
+    }
+
+    /// Applies `update(&lane[cell], row)` to each row's cell, skipping rows where `column` is null.
+    @inline(__always)
+    private static func fold<T>(_ lane: inout [T], rows: [Int], cells: [Int32], skippingNullsOf column: Column?,
+                                _ update: (inout T, Int) -> Void) {
+        lane.withUnsafeMutableBufferPointer { lane in
+            if let column, column.hasNulls {
+                for i in rows.indices where !column.nulls[rows[i]] { update(&lane[Int(cells[i])], rows[i]) }
+            } else {
+                for i in rows.indices { update(&lane[Int(cells[i])], rows[i]) }
             }
         }
     }

@@ -121,7 +121,7 @@ final class IncrementalAggregation: Snapshottable {
             let starts = rows.map { duration.bucketStart(times[$0]) }
             var cells: [Int32] = []
             cells.reserveCapacity(rows.count)
-            for (i, r) in rows.enumerated() { cells.append(levels[level].cell(start: starts[i], group: groupIDs[r])) }
+            for i in rows.indices { cells.append(levels[level].cell(start: starts[i], group: groupIDs[rows[i]])) }
             levels[level].add(rows: rows, cells: cells, timestamps: times, arguments: columns)
             guard level + 1 < levels.count else { break }
             let before = handedOnBefore[level]
