@@ -371,6 +371,8 @@ import Testing
                 == "5:6: both sides of the join are a table and an aggregation: one must be a stream or a window")
         #expect(deployError(stream + "define window W (k string) length(2);\ndefine aggregation A from W select count() as n aggregate every sec;")
                 == "3:27: an aggregation reads a stream, and 'W' is not one")
+        #expect(deployError(joined + "from Q join A unidirectional on A.k == Q.k within 0L, 1L per 'minutes' select s insert into O;")
+                == "4:13: aggregation 'A' cannot be 'unidirectional': a join with an aggregation is triggered by its stream side only")
         let runtime = try AppRuntime(source: joined)
         func queryError(_ q: String) -> String? {
             do { _ = try runtime.query(q); return nil } catch { return error.description }

@@ -339,6 +339,10 @@ struct QueryPlanner {
         // The stream side reads its aggregation through a lookup over the range its events name.
         var lookup: (side: Int, processor: AggregationLookup)?
         if let aggregated = aggregations.firstIndex(where: { $0 != nil }), let aggregation = aggregations[aggregated] {
+            if join.trigger == (aggregated == 0 ? .left : .right) {
+                throw Diagnostic("aggregation '\(aggregation.name)' cannot be 'unidirectional': a join with an aggregation is "
+                                 + "triggered by its stream side only", at: [join.left, join.right][aggregated].range)
+            }
             let streamSide = 1 - aggregated
             let stream = [join.left, join.right][streamSide]
             let streamScope = Scope(stream: stream.stream.name, alias: stream.alias?.name, attributes: schemas[streamSide].pairs)
