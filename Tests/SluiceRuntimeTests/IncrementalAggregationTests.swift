@@ -313,6 +313,26 @@ import Testing
         ])
     }
 
+    /// Queries inside a partition join the app's aggregation, which sees every event.
+    @Test func joinInsideAPartition() throws {
+        let app = Self.app + """
+
+        define stream Ask (symbol string);
+        partition with (symbol of Ask)
+        begin
+            from Ask join TradeAgg as a on a.symbol == Ask.symbol within 0L, 2000000000000L per 'hours'
+            select Ask.symbol as symbol, a.AGG_TIMESTAMP as t, a.n as n insert into Answer;
+        end;
+        """
+        let out = try run(app, [
+            event("Trade", 1, "\"IBM\", 100.0, 10, \(Self.t0)"), event("Ask", 2, "\"IBM\""),
+            event("Trade", 3, "\"IBM\", 100.0, 10, \(Self.t0 + 7_200_000)"), event("Ask", 4, "\"IBM\""), event("Ask", 5, "\"ORCL\""),
+        ])
+        #expect(out == [
+            "Answer [\"IBM\",\(Self.hour0),1]", "Answer [\"IBM\",\(Self.hour0),1]", "Answer [\"IBM\",\(Self.hour0 + 7_200_000),1]",
+        ])
+    }
+
     /// The aggregation's buckets and buffer survive a snapshot taken anywhere.
     @Test func restoreAnywhereMatches() throws {
         let app = Self.app.replacingOccurrences(of: "define aggregation", with: "@BufferSize('1')\ndefine aggregation") + """
