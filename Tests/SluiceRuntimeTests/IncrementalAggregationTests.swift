@@ -393,6 +393,10 @@ import Testing
                 == "3:27: an aggregation reads a stream, and 'W' is not one")
         #expect(deployError(joined + "from Q join A unidirectional on A.k == Q.k within 0L, 1L per 'minutes' select s insert into O;")
                 == "4:13: aggregation 'A' cannot be 'unidirectional': a join with an aggregation is triggered by its stream side only")
+        #expect(deployError(stream + "@BufferSize('-1')\ndefine aggregation A from S select sum(v) as s aggregate every sec;")
+                == "2:1: @BufferSize needs a number of buckets from 0 to 1000000, as in @BufferSize('3')")
+        #expect(deployError(stream + "@IgnoreEventsOlderThanBuffer('yes')\ndefine aggregation A from S select sum(v) as s aggregate every sec;")
+                == "2:1: @IgnoreEventsOlderThanBuffer takes 'true' or 'false'")
         let runtime = try AppRuntime(source: joined)
         func queryError(_ q: String) -> String? {
             do { _ = try runtime.query(q); return nil } catch { return error.description }

@@ -133,8 +133,9 @@ struct AggregationPlanner {
     /// `@BufferSize('3')`.
     private static func count(_ d: AggregationDefinition, _ name: String) throws(Diagnostic) -> Int64? {
         guard let a = d.annotations.first(where: { $0.name.lowercased() == name.lowercased() }) else { return nil }
-        guard let text = a.value(nil), let n = Int64(text.filter { $0 != " " }), n >= 0 else {
-            throw Diagnostic("@\(a.name) needs a non-negative number of buckets, as in @\(a.name)('3')", at: a.range)
+        // Bounded, so that stepping back over the buffer can never overflow a timestamp.
+        guard let text = a.value(nil), let n = Int64(text.filter { $0 != " " }), (0...1_000_000).contains(n) else {
+            throw Diagnostic("@\(a.name) needs a number of buckets from 0 to 1000000, as in @\(a.name)('3')", at: a.range)
         }
         return n
     }
