@@ -156,6 +156,7 @@ import Testing
         try send(runtime, "S", 1, [.long(1), .string("2017-06-01 04:05:50")])
         try send(runtime, "S", 2, [.long(2), .string("2017-06-01 09:35:59 +05:30")])   // 04:05:59 UTC
         try send(runtime, "S", 3, [.long(4), .string("not a time")])                   // no bucket: not counted
+        try send(runtime, "S", 3, [.long(16), .string("0000-01-01 00:00:00")])          // before year 1: not counted
         try send(runtime, "S", 4, [.long(8), .string("2017-06-01 04:06:00")])
         #expect(try rows(runtime, "from A within '2017-06-01 04:**:**' per 'seconds' select *") == [
             "\(Self.t0), 1", "\(Self.t0 + 9_000), 2", "\(Self.t0 + 10_000), 8",
@@ -189,6 +190,10 @@ import Testing
         ])
         #expect(try rows(runtime, "from A \(range) per 'hours' select AGG_TIMESTAMP, n, total") == ["\(Self.hour0), 4, 15"])
         #expect(try rows(runtime, "from A within 0L, 1000000L per 'seconds' select n") == [])
+        // Times no calendar bucket holds are not counted, and break nothing.
+        try trade(runtime, "IBM", 1, 1, at: .min)
+        try trade(runtime, "IBM", 1, 1, at: .max)
+        #expect(try rows(runtime, "from A \(range) per 'hours' select n") == ["4"])
     }
 
     /// Within the buffer, late events join their own bucket; older ones are dropped when

@@ -22,6 +22,8 @@ final class IncrementalAggregation: Snapshottable {
     }
 
     static let timestampAttribute = "AGG_TIMESTAMP"
+    /// 0001-01-01 00:00:00 to 9999-12-31 23:59:59.999, UTC.
+    static let bucketedTimes: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
 
     let name: String
     let durations: [AggregationDuration]
@@ -92,6 +94,8 @@ final class IncrementalAggregation: Snapshottable {
                 }
             }
         }
+        // Outside years 1…9999 a time has no bucket (and bucket arithmetic could overflow).
+        for i in keep.indices where keep[i] && !Self.bucketedTimes.contains(times[i]) { keep[i] = false }
         let root = durations[0]
         if ignoresOlderThanBuffer {
             // Older than the buffer as it stood when the event arrived, event by event.
