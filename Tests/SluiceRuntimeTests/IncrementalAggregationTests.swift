@@ -413,6 +413,8 @@ import Testing
                 == "1:15: 'within' time \"2017-06-01 25:00:00\" is not 'yyyy-MM-dd HH:mm:ss[ ±HH:mm]' or a long of milliseconds")
         #expect(queryError("from A within 5L per 'minutes' select *")
                 == "1:15: a single 'within' is a pattern such as \"2017-06-** **:**:**\"; give a range as 'within start, end'")
+        #expect(queryError("from A within '2017-06-01 00:00:00', '2017-06-01 00:00:00' per 'minutes' select *")
+                == "1:15: 'within' starts at 1496275200000 and ends at 1496275200000: the start must come before the end, which is excluded")
         #expect(queryError("from A select *")?.hasSuffix("needs 'within … per …', as in within \"2017-06-** **:**:**\" per \"days\"") == true)
     }
 }

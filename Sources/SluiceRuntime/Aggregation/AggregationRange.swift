@@ -58,6 +58,9 @@ struct AggregationRange {
                 throw Diagnostic("'within' time \"\(value)\" is not 'yyyy-MM-dd HH:mm:ss[ ±HH:mm]' or a long of milliseconds", at: e.range)
             }
         }
+        if let s = start.constant.flatMap(Self.instant), let e = end?.constant.flatMap(Self.instant), s >= e {
+            throw Diagnostic("'within' starts at \(s) and ends at \(e): the start must come before the end, which is excluded", at: within.range)
+        }
     }
 
     /// Each row's range, or nil where its values name none (no buckets match it).
