@@ -74,6 +74,31 @@ final class IncrementalAggregation: Snapshottable {
     // MARK: Arrivals
 
     func process(_ chunk: EventBatch) {
+        guard let (batch, times) = countedRows(of: chunk) else { return }
+        let input = EvaluationInput(batch: batch, now: context.now, context: context)
+        let groupIDs = groupBy.isEmpty ? [Int32](repeating: 0, count: batch.count)
+            : groups.ids(for: groupBy.map { $0.evaluate(input) }, kinds: batch.kinds)
+        let columns = arguments.map { $0.evaluate(input) }
+
+        advance(toNewest: durations[0].bucketStart(times.max()!))
+        // Rows go to their finest bucket; those whose bucket was already handed on go on up.
+        var rows = Array(0..<batch.count)
+        for (level, duration) in durations.enumerated() {
+            let starts = rows.map { duration.bucketStart(times[$0]) }
+            var cells: [Int32] = []
+            cells.reserveCapacity(rows.count)
+            for i in rows.indices { cells.append(levels[level].cell(start: starts[i], group: groupIDs[rows[i]])) }
+            levels[level].add(rows: rows, cells: cells, timestamps: times, arguments: columns)
+            guard level + 1 < levels.count else { break }
+            let before = handedOnBefore[level]
+            rows = rows.indices.filter { starts[$0] < before }.map { rows[$0] }
+            if rows.isEmpty { break }
+        }
+    }
+
+    /// The rows of `chunk` that count, with their event times: current events that pass the
+    /// filter, have a time a bucket holds, and are not dropped as older than the buffer.
+    private func countedRows(of chunk: EventBatch) -> (EventBatch, [Int64])? {
         var batch = chunk
         var keep = chunk.kinds.map { $0 == .current }
         if let filter {
@@ -108,30 +133,11 @@ final class IncrementalAggregation: Snapshottable {
         }
         if keep.contains(false) {
             let rows = keep.indices.filter { keep[$0] }
-            guard !rows.isEmpty else { return }
+            guard !rows.isEmpty else { return nil }
             batch = batch.gather(rows)
             times = rows.map { times[$0] }
         }
-        guard !batch.isEmpty else { return }
-        let input = EvaluationInput(batch: batch, now: context.now, context: context)
-        let groupIDs = groupBy.isEmpty ? [Int32](repeating: 0, count: batch.count)
-            : groups.ids(for: groupBy.map { $0.evaluate(input) }, kinds: batch.kinds)
-        let columns = arguments.map { $0.evaluate(input) }
-
-        advance(toNewest: root.bucketStart(times.max()!))
-        // Rows go to their finest bucket; those whose bucket was already handed on go on up.
-        var rows = Array(0..<batch.count)
-        for (level, duration) in durations.enumerated() {
-            let starts = rows.map { duration.bucketStart(times[$0]) }
-            var cells: [Int32] = []
-            cells.reserveCapacity(rows.count)
-            for i in rows.indices { cells.append(levels[level].cell(start: starts[i], group: groupIDs[rows[i]])) }
-            levels[level].add(rows: rows, cells: cells, timestamps: times, arguments: columns)
-            guard level + 1 < levels.count else { break }
-            let before = handedOnBefore[level]
-            rows = rows.indices.filter { starts[$0] < before }.map { rows[$0] }
-            if rows.isEmpty { break }
-        }
+        return batch.isEmpty ? nil : (batch, times)
     }
 
     /// Moves the newest finest bucket to `start` and folds every bucket that is now finished into
