@@ -296,6 +296,32 @@ import Testing
         ])
     }
 
+    /// One chunk whose events name different ranges reads the aggregation once per run of equal
+    /// ranges, and keeps the events' order.
+    @Test func aChunkOfAsksWithDifferentRanges() throws {
+        let runtime = try tradedApp(Self.app + """
+
+        define stream Ask (symbol string, unit string);
+        from Ask as q join TradeAgg as a on a.symbol == q.symbol within '2017-06-01 **:**:**' per q.unit
+        select q.unit as unit, a.AGG_TIMESTAMP as t, a.n as n insert into Answer;
+        """)
+        var out: [String] = []
+        try runtime.addCallback(stream: "Answer") { batch in
+            for i in 0..<batch.count { out.append(batch.values(at: i).map(\.description).joined(separator: ", ")) }
+        }
+        var asks = EventBatch(types: [.string, .string])
+        for (symbol, unit) in [("WSO2", "hours"), ("WSO2", "minutes"), ("WSO2", "minutes"), ("IBM", "hours"), ("WSO2", "days")] {
+            asks.append(timestamp: 10, values: [.string(symbol), .string(unit)])
+        }
+        try runtime.send(asks, to: "Ask")
+        #expect(out == [
+            "hours, \(Self.hour0), 2",
+            "minutes, \(Self.minute0), 1", "minutes, \(Self.minute0 + 120_000), 1",
+            "minutes, \(Self.minute0), 1", "minutes, \(Self.minute0 + 120_000), 1",
+            "hours, \(Self.hour0), 3",
+        ])
+    }
+
     /// The aggregation may stand on the left; the stream's window emits first and its expired
     /// events join too; a `within` range may come from the event.
     @Test func aggregationOnTheLeftAndAWindowedStream() throws {
