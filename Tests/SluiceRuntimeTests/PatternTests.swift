@@ -105,14 +105,57 @@ import Testing
     }
 
     @Test func refusals() {
-        #expect(deployError(Self.s + "from e1=S -> not S[x > 1] for 1 sec select e1.x as a insert into O;")?
-            .hasPrefix("2:18: absent ('not') elements in patterns are not supported yet") == true)
-        #expect(deployError(Self.s + "from e1=S, e2=S select e1.x as a insert into O;") == "2:6: sequences are not supported yet")
-        #expect(deployError(Self.s + "from e1=S and e2=S -> e3=S select e1.x as a insert into O;")?
-            .hasPrefix("2:6: 'and' and 'or' as the first element in patterns are not supported yet") == true)
+        #expect(deployError(Self.s + "from e1=S -> (e2=S -> e3=S) within 1 sec -> e4=S select e1.x as a insert into O;")
+            == "2:6: a 'within' on part of the input in patterns are not supported yet")
         #expect(deployError(Self.s + "from e1=S -> e1=S select e1.x as a insert into O;")
             == "2:14: 'e1' names two events of the pattern: give each its own reference, as in 'e1=S'")
         #expect(deployError(Self.s + "from e1=S -> e2=S#window.length(2) select e1.x as a insert into O;")
             == "2:18: a stream in a pattern or sequence cannot have a window")
+    }
+}
+
+/// `and` / `or` as the first element (siddhi-core's LogicalPatternTestCase): `and` keeps the
+/// first event of each side; `every (A and B)` starts again once both arrived.
+@Suite struct LogicalFirstPatternTests {
+    typealias C = PatternCases
+    static let input = [C.s1(0, "WSO2", 25), C.s2(1, "IBM", 35), C.s1(2, "GOOGLE", 45), C.s2(3, "ORACLE", 55)]
+
+    @Test func andFirst() throws {
+        let pair = "e1=Stream1[price > 20] and e2=Stream2[price > 30]"
+        let select = " select e1.symbol as a, e2.price as b insert into O;"
+        #expect(try run(C.streams + "from " + pair + select, Self.input) == ["O [\"WSO2\",35.0]"])
+        #expect(try run(C.streams + "from every (" + pair + ")" + select, Self.input) == ["O [\"WSO2\",35.0]", "O [\"GOOGLE\",55.0]"])
+    }
+
+    static let five = [C.s1(0, "ORACLE", 15), C.s2(1, "MICROSOFT", 25), C.s1(2, "IBM", 15), C.s2(3, "WSO2", 25), C.s3(4, "GOOGLE", 35),
+                       C.s1(5, "IBM1", 15), C.s2(6, "WSO21", 25), C.s3(7, "GOOGLE1", 35)]
+    static let three = "e1=Stream1[price > 10] and e2=Stream2[price > 20]"
+    static let select = " select e1.symbol as a, e2.symbol as b, e3.symbol as c insert into O;"
+
+    @Test func everyAndThenFollowedBy() throws {
+        let out = try run(C.streams + "from every (" + Self.three + ") -> e3=Stream3[price > 30]" + Self.select, Self.five)
+        #expect(Array(out.prefix(2)) == ["O [\"ORACLE\",\"MICROSOFT\",\"GOOGLE\"]", "O [\"IBM\",\"WSO2\",\"GOOGLE\"]"])
+    }
+
+    @Test func everyAroundAndFollowedBy() throws {
+        let out = try run(C.streams + "from every (" + Self.three + " -> e3=Stream3[price > 30])" + Self.select, Self.five)
+        #expect(out == ["O [\"ORACLE\",\"MICROSOFT\",\"GOOGLE\"]", "O [\"IBM1\",\"WSO21\",\"GOOGLE1\"]"])
+    }
+
+    @Test func orFirst() throws {
+        let app = C.streams + """
+            from e1=Stream1[price > 20] or e2=Stream2[price > 30] -> e3=Stream2['IBM' == symbol]
+            select e1.symbol as a, e2.price as b, e3.price as c insert into O;
+            """
+        #expect(try run(app, [C.s1(0, "WSO2", 55.6), C.s2(1, "GOOG", 72.7), C.s2(2, "IBM", 4.7)]) == ["O [\"WSO2\",null,4.7]"])
+        #expect(try run(app, [C.s2(0, "GOOG", 72.7), C.s2(1, "IBM", 4.7)]) == ["O [null,72.7,4.7]"])
+        let every = C.streams + "from every (e1=Stream1[price > 20] or e2=Stream2[price > 30]) select e1.symbol as a, e2.price as b insert into O;"
+        #expect(try run(every, [C.s1(0, "WSO2", 25), C.s2(1, "IBM", 35), C.s2(2, "ORACLE", 45)])
+            == ["O [\"WSO2\",null]", "O [null,35.0]", "O [null,45.0]"])
+    }
+
+    @Test func restoreAnywhere() throws {
+        let app = "@app:name('LogicalFirst')\n" + C.streams + "from every (" + Self.three + ") -> e3=Stream3[price > 30]" + Self.select
+        #expect(try expectRestoreAnywhereMatches(app, Self.five).count >= 2)
     }
 }

@@ -16,6 +16,7 @@ public final class AppRuntime {
     private var stateful: [Snapshottable] = []
     private var windows: [WindowProcessor] = []
     private var rateLimiters: [RateLimiter] = []
+    private var patterns: [PatternProcessor] = []
     private(set) var partitions: [PartitionRuntime] = []
     private var triggers: [TriggerSource] = []
     /// The input streams, as `define stream` declared them, in order.
@@ -146,6 +147,7 @@ public final class AppRuntime {
             stateful.append(contentsOf: p.stateful)
             windows.append(contentsOf: p.windows)
             rateLimiters.append(contentsOf: p.rateLimiters)
+            patterns.append(contentsOf: p.patterns)
         case .partition(let partition):
             try planPartition(partition, planner: planner)
         }
@@ -328,6 +330,7 @@ public final class AppRuntime {
         windows.forEach { $0.rearm() }
         triggers.forEach { $0.rearm() }
         rateLimiters.forEach { $0.rearm() }
+        patterns.forEach { $0.rearm() }
         partitions.forEach {
             $0.rearm()
             $0.rearmInstances()
