@@ -187,7 +187,8 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     private func take(_ j: Int, from p: Int, minimum: Int?, _ leaf: PatternLeaf, _ accept: Column?, _ chunk: EventBatch, _ row: Int,
                       into out: inout EventBatch) {
         let pool = pools[p]
-        guard !pool.isEmpty else { return }
+        // Most events are refused by a filter that reads only them: decide before looking at the partials.
+        guard !pool.isEmpty, leaf.readsEarlier || Self.accepted(accept, row) else { return }
         var candidates = Array(0..<pool.count)
         if let minimum {
             let counts = pool.rows.columns[countColumn(p)].longs
@@ -212,7 +213,7 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     private func collect(_ j: Int, _ leaf: PatternLeaf, min: Int, max: Int, head: Int, tail: Int, _ accept: Column?,
                          _ chunk: EventBatch, _ row: Int, into out: inout EventBatch) {
         let pool = pools[j]
-        guard !pool.isEmpty else { return }
+        guard !pool.isEmpty, leaf.readsEarlier || Self.accepted(accept, row) else { return }
         let c = countColumn(j)
         let counts = pool.rows.columns[c].longs
         let candidates = (0..<pool.count).filter { counts[$0] < max }
