@@ -154,6 +154,22 @@ import Testing
             == ["O [\"WSO2\",null]", "O [null,35.0]", "O [null,45.0]"])
     }
 
+    /// `e1 is null` tells which side of an `or` happened, and whether a count collected event i.
+    @Test func eventIsNull() throws {
+        let app = C.streams + """
+            from every (e1=Stream1[price > 20] or e2=Stream2[price > 30])
+            select e1 is null as noFirst, e2 is null as noSecond insert into O;
+            from every e1=Stream1 -> e2=Stream2<0:3> -> e3=Stream3[e2 is null or e2[1] is null]
+            select e1.symbol as a, e2[last].symbol as b insert into P;
+            """
+        let out = try run(app, [C.s1(0, "WSO2", 25), C.s2(1, "IBM", 35), C.s3(2, "X", 1), C.s1(3, "GOOG", 5), C.s2(4, "A", 1),
+                                C.s2(5, "B", 1), C.s3(6, "Y", 1)])
+        // GOOG's partial collected A and B, so e2[1] is there: Y does not complete it.
+        #expect(out == ["O [false,true]", "O [true,false]", "P [\"WSO2\",\"IBM\"]"])
+        #expect(deployError(C.streams + "from Stream1[Stream1 is null] select price insert into O;")
+            == "4:14: attribute 'Stream1' is not defined")
+    }
+
     @Test func restoreAnywhere() throws {
         let app = "@app:name('LogicalFirst')\n" + C.streams + "from every (" + Self.three + ") -> e3=Stream3[price > 30]" + Self.select
         #expect(try expectRestoreAnywhereMatches(app, Self.five).count >= 2)

@@ -18,6 +18,17 @@ struct Scope {
 
     var entries: [Entry] = []
 
+    /// How `e1 is null` is decided for an event of a pattern: it is always there, a count has
+    /// collected fewer events than the index asks, or a side of `and` / `or` has not happened.
+    enum Presence {
+        case always
+        case counted(column: Int)
+        case flagged(column: Int, bit: Int64)
+    }
+
+    /// The pattern events `e1 is null` can test, by reference.
+    var presence: [String: Presence] = [:]
+
     init() {}
 
     /// The attributes of one stream, with the names it can be qualified by (its id and alias).

@@ -163,7 +163,8 @@ extension QueryPlanner {
             var readsEarlier = false
             if let filter {
                 compiled = try makeCompiler(scope, resolver).compileCondition(filter, what: "a pattern filter")
-                readsEarlier = AttributeUsage.variables(in: filter).contains { (scope.lookup($0)?.index ?? before) < before }
+                readsEarlier = AttributeUsage.testsPresence(filter)
+                    || AttributeUsage.variables(in: filter).contains { (scope.lookup($0)?.index ?? before) < before }
                 if !readsEarlier {
                     // Evaluated over the arriving chunk alone: its columns start at 0.
                     var alone = Scope()
@@ -181,7 +182,8 @@ extension QueryPlanner {
             switch e {
             case .single(let s):
                 let (l, schema) = try leaf(s)
-                parts.append(.init(qualifiers: [Self.name(of: s)], attributes: schema.attributes, side: side))
+                parts.append(.init(qualifiers: [Self.name(of: s)], attributes: schema.attributes, side: side,
+                                   presence: [(Self.name(of: s), .always)]))
                 elements.append(.single(l))
             case .count(let s, let min, let max):
                 let name = Self.name(of: s)
@@ -193,27 +195,31 @@ extension QueryPlanner {
                 if slots.tail > 0 {
                     latestOfCounted.append((name, schema.pairs, width(parts) + slots.head * schema.attributes.count))
                 }
-                parts += own + [hidden("#count")]
+                var count = hidden("#count")
+                count.presence = [(name, .counted)]
+                parts += own + [count]
                 elements.append(.count(l, min: min, max: max, head: slots.head, tail: slots.tail))
             case .logical(let isAnd, let a, let b):
                 // Each side's filter sees the elements before, not its sibling.
                 var sides: [PatternSide] = []
                 var added: [SelectionInput.Part] = []
-                for written in [a, b] {
+                var bookkeeping = hidden("#state", "#deadline")
+                for (s, written) in [a, b].enumerated() {
                     switch written {
-                    case .event(let s):
-                        let (l, schema) = try leaf(s)
-                        added.append(.init(qualifiers: [Self.name(of: s)], attributes: schema.attributes, side: side))
+                    case .event(let e):
+                        let (l, schema) = try leaf(e)
+                        added.append(.init(qualifiers: [Self.name(of: e)], attributes: schema.attributes, side: side))
+                        bookkeeping.presence.append((Self.name(of: e), .flagged(s == 0 ? PatternElement.leftTaken : PatternElement.rightTaken)))
                         sides.append(.event(l))
-                    case .absent(let s, let t):
-                        sides.append(.absent(try leaf(s, named: false).0, waitFor: t))
+                    case .absent(let e, let t):
+                        sides.append(.absent(try leaf(e, named: false).0, waitFor: t))
                     }
                 }
                 if added.count == 2, added[0].qualifiers == added[1].qualifiers {
                     throw Diagnostic("'\(added[0].qualifiers[0])' names two events of the \(isSequence ? "sequence" : "pattern"): give each its own reference",
                                      at: state.range)
                 }
-                parts += added + [hidden("#state", "#deadline")]
+                parts += added + [bookkeeping]
                 elements.append(.logical(isAnd: isAnd, sides[0], sides[1]))
             case .absent(let s, let t):
                 let (l, _) = try leaf(s, named: false)

@@ -241,6 +241,13 @@ struct QueryPlanner {
             var eventIndex: EventIndex?
             /// Bookkeeping columns of a pattern that no expression names and `select *` skips.
             var hidden = false
+            /// The pattern events whose presence the part tells, at its first column.
+            var presence: [(qualifier: String, test: PresenceTest)] = []
+        }
+
+        enum PresenceTest {
+            case always, counted
+            case flagged(Int64)
         }
         var parts: [Part]
         var windows: [WindowProcessor]
@@ -526,6 +533,13 @@ extension Scope {
     mutating func add(_ parts: [QueryPlanner.SelectionInput.Part], from start: Int, qualifiedOnly: Bool = false) {
         var offset = start
         for part in parts {
+            for (qualifier, test) in part.presence {
+                switch test {
+                case .always: presence[qualifier] = .always
+                case .counted: presence[qualifier] = .counted(column: offset)
+                case .flagged(let bit): presence[qualifier] = .flagged(column: offset, bit: bit)
+                }
+            }
             if !part.hidden {
                 add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset, side: part.side,
                     qualifiedOnly: qualifiedOnly, eventIndex: part.eventIndex)
