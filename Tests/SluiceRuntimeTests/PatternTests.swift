@@ -92,6 +92,15 @@ import Testing
         #expect(try expectRestoreAnywhereMatches("@app:name('L')\n" + app, Self.abcInput + [event("A", 6, "3"), event("B", 7, "40")]).count >= 0)
     }
 
+    /// `every` on a later element: the partial keeps waiting there after each match.
+    @Test func everyInTheChain() throws {
+        let app = Self.abc + "from e1=A -> every e2=B[id > e1.id] -> e3=C select e1.id as a, e2.id as b, e3.id as c insert into O;"
+        let out = try run(app, [event("A", 0, "1"), event("B", 1, "5"), event("B", 2, "0"), event("B", 3, "7"), event("C", 4, "9")])
+        #expect(out == ["O [1,5,9]", "O [1,7,9]"])
+        #expect(deployError(Self.abc + "from e1=A<1:2> -> every e2=B select e2.id as b insert into O;")
+            == "4:6: 'every' right after a count in patterns are not supported yet")
+    }
+
     @Test func aggregatesOverMatches() throws {
         let out = try run(Self.s + "from every e1=S[x > 0] -> e2=S[x > e1.x] select count() as n insert into O;", Self.rising)
         #expect(out == ["O [1]", "O [2]", "O [3]"])

@@ -20,6 +20,8 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     }
 
     let elements: [PatternElement]
+    /// Elements with `every` after the first: a partial stays to match again (a copy moves on).
+    let repeating: Set<Int>
     let isSequence: Bool
     let restart: Restart
     let within: Int64?
@@ -42,9 +44,10 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     private var lastEntry: [Int]
     private var timerID = -1
 
-    init(elements: [PatternElement], isSequence: Bool, restart: Restart, within: Int64?, context: ExecutionContext,
+    init(elements: [PatternElement], repeating: Set<Int> = [], isSequence: Bool, restart: Restart, within: Int64?, context: ExecutionContext,
          scheduler: Scheduler) {
         self.elements = elements
+        self.repeating = repeating
         self.isSequence = isSequence
         self.restart = restart
         self.within = within
@@ -200,11 +203,12 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
         let ts = chunk.timestamps[row]
         let event = chunk.values(at: row)
         var removed = [Bool](repeating: false, count: pool.count)
+        let stays = p == j && repeating.contains(j)
         for (k, i) in candidates.enumerated() where ok[k] {
-            removed[i] = true
+            removed[i] = !stays
             finish(j, pool.rows.values(at: i) + event, first: Self.first(pool.rows.timestamps[i], ts), at: ts, into: &out)
         }
-        pools[p].edit(removed: removed, replaced: [:], arrival: arrival)
+        if !stays { pools[p].edit(removed: removed, replaced: [:], arrival: arrival) }
     }
 
     private static func first(_ held: Int64, _ now: Int64) -> Int64 { held == PartialPool.noEvent ? now : held }
@@ -375,6 +379,12 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
                     } else {
                         replaced[i] = (pool.rows.timestamps[i], v)
                     }
+                case .absent(_, let waitFor) where repeating.contains(j):
+                    // `every not S for t` waits again.
+                    finish(j, v, first: pool.rows.timestamps[i], at: deadlines[i], into: &out)
+                    v[v.count - 1] = .long(deadlines[i] + waitFor)
+                    replaced[i] = (pool.rows.timestamps[i], v)
+                    scheduler.schedule(timerID, at: deadlines[i] + waitFor)
                 default:
                     removed[i] = true
                     finish(j, v, first: pool.rows.timestamps[i], at: deadlines[i], into: &out)

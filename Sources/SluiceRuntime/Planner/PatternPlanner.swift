@@ -65,30 +65,47 @@ extension QueryPlanner {
             default: return nil
             }
         }
-        func chain(_ e: StateElement) throws(Diagnostic) -> [WrittenElement] {
-            if case .next(let a, let b) = e { return try chain(a) + chain(b) }
-            if let one = element(e) { return [one] }
-            switch e {
-            case .every: throw unsupported("'every' inside the chain", state.range)
-            case .within: throw unsupported("a 'within' on part of the input", state.range)
-            default: throw unsupported("'and' and 'or' of anything but stream events and absences", state.range)
+        /// Elements after the first that repeat: `-> every e2=B` and `-> every not B for t` keep waiting after each match.
+        var repeating = Set<Int>()
+        var written: [WrittenElement] = []
+        func chain(_ e: StateElement) throws(Diagnostic) {
+            if case .next(let a, let b) = e {
+                try chain(a)
+                try chain(b)
+            } else if let one = element(e) {
+                written.append(one)
+            } else if case .every(let inner) = e, !written.isEmpty, !isSequence, let one = element(inner) {
+                switch one {
+                case .single, .absent:
+                    if case .count(let s, _, _) = written.last { throw unsupported("'every' right after a count", s.range) }
+                    repeating.insert(written.count)
+                    written.append(one)
+                default:
+                    throw unsupported("'every' on a count, 'and' or 'or' inside the chain", state.range)
+                }
+            } else {
+                switch e {
+                case .every: throw unsupported("'every' on part of the chain", state.range)
+                case .within: throw unsupported("a 'within' on part of the input", state.range)
+                default: throw unsupported("'and' and 'or' of anything but stream events and absences", state.range)
+                }
             }
         }
         let restart: PatternProcessor.Restart
-        let written: [WrittenElement]
         switch state.root {
         case .every(let inner) where element(inner) != nil:
             restart = .eachFirst
-            written = try chain(inner)
+            try chain(inner)
         case .next(.every(let inner), let rest) where element(inner) != nil:
             restart = .eachFirst
-            written = try chain(inner) + chain(rest)
+            try chain(inner)
+            try chain(rest)
         case .every(let inner):
             restart = .afterEachMatch
-            written = try chain(inner)
+            try chain(inner)
         default:
             restart = .once
-            written = try chain(state.root)
+            try chain(state.root)
         }
         for (j, e) in written.enumerated() {
             if isSequence, e.hasAbsence { throw unsupported("absent ('not') elements", state.range) }
@@ -227,7 +244,7 @@ extension QueryPlanner {
                 elements.append(.absent(l, waitFor: t))
             }
         }
-        let processor = PatternProcessor(elements: elements, isSequence: isSequence, restart: restart, within: state.within,
+        let processor = PatternProcessor(elements: elements, repeating: repeating, isSequence: isSequence, restart: restart, within: state.within,
                                          context: context, scheduler: scheduler)
         planned.stateful.append(processor)
         planned.patterns.append(processor)
