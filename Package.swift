@@ -71,6 +71,7 @@ let package = Package(
                 "SluiceClient",
                 "SluiceCluster",
                 "SluiceStores",
+                "SluiceStores",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

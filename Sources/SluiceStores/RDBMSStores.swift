@@ -41,6 +41,11 @@ public struct RDBMSStores: Sendable {
         }
     }
 
+    /// Checks a `@store` annotation's options without opening anything (`sluice check`).
+    public static func validate(_ request: TableStoreRequest) throws(Diagnostic) {
+        _ = try StoreOptions(request, dataDirectory: ".")
+    }
+
     private func statements(_ options: StoreOptions, _ request: TableStoreRequest, _ dialect: SQLDialect) -> TableStatements {
         TableStatements(dialect: dialect, table: options.tableName, schema: request.schema, primaryKey: request.primaryKey,
                         indexes: request.indexes, fieldLengths: options.fieldLengths)
