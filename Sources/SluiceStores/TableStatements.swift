@@ -8,6 +8,9 @@ struct SQLDialect: Sendable {
     /// The hidden column naming one physical row: SQLite's `rowid`, PostgreSQL's `ctid`.
     var rowIdentity: String
     var columnType: @Sendable (AttributeType, _ length: Int?) -> String
+    /// A name as the database spells it once quoted: PostgreSQL folds the unquoted names that
+    /// Siddhi's rdbms store wrote to lower case, so tables it created are found.
+    var spelling: @Sendable (String) -> String = { $0 }
 
     static let sqlite = SQLDialect(placeholder: { _ in "?" }, rowIdentity: "rowid") { type, length in
         switch type {
@@ -21,7 +24,7 @@ struct SQLDialect: Sendable {
         }
     }
 
-    static let postgres = SQLDialect(placeholder: { "$\($0)" }, rowIdentity: "ctid") { type, length in
+    static let postgres = SQLDialect(placeholder: { "$\($0)" }, rowIdentity: "ctid", columnType: { type, length in
         switch type {
         case .string: length.map { "VARCHAR(\($0))" } ?? "TEXT"
         case .int: "INTEGER"
@@ -31,7 +34,7 @@ struct SQLDialect: Sendable {
         case .bool: "BOOLEAN"
         case .object: "BYTEA"
         }
-    }
+    }, spelling: { $0.lowercased() })
 }
 
 /// One SQL statement and the values bound to its parameters, in order.
@@ -60,21 +63,23 @@ struct TableStatements: Sendable {
         self.fieldLengths = fieldLengths
     }
 
-    static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    func quoted(_ identifier: String) -> String {
+        "\"" + dialect.spelling(identifier).replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
 
-    private var quotedTable: String { Self.quoted(table) }
-    private var columnList: String { columns.map { Self.quoted($0.name) }.joined(separator: ", ") }
+    private var quotedTable: String { quoted(table) }
+    private var columnList: String { columns.map { quoted($0.name) }.joined(separator: ", ") }
 
     /// CREATE TABLE and its indexes, each a no-op when it exists.
     var create: [String] {
-        var definitions = columns.map { "\(Self.quoted($0.name)) \(dialect.columnType($0.type, fieldLengths[$0.name]))" }
+        var definitions = columns.map { "\(quoted($0.name)) \(dialect.columnType($0.type, fieldLengths[$0.name]))" }
         if !primaryKey.isEmpty {
-            definitions.append("PRIMARY KEY (" + primaryKey.map { Self.quoted(columns[$0].name) }.joined(separator: ", ") + ")")
+            definitions.append("PRIMARY KEY (" + primaryKey.map { quoted(columns[$0].name) }.joined(separator: ", ") + ")")
         }
         var statements = ["CREATE TABLE IF NOT EXISTS \(quotedTable) (\(definitions.joined(separator: ", ")))"]
         for index in indexes {
-            let name = Self.quoted(([table] + index.map { columns[$0].name } + ["index"]).joined(separator: "_"))
-            statements.append("CREATE INDEX IF NOT EXISTS \(name) ON \(quotedTable) (" + index.map { Self.quoted(columns[$0].name) }
+            let name = quoted(([table] + index.map { columns[$0].name } + ["index"]).joined(separator: "_"))
+            statements.append("CREATE INDEX IF NOT EXISTS \(name) ON \(quotedTable) (" + index.map { quoted(columns[$0].name) }
                 .joined(separator: ", ") + ")")
         }
         return statements
@@ -83,7 +88,7 @@ struct TableStatements: Sendable {
     /// Every row; SQLite's in insertion order, PostgreSQL's by primary key when there is one.
     var selectAll: String {
         let order = dialect.rowIdentity == "rowid" ? " ORDER BY rowid"
-            : primaryKey.isEmpty ? "" : " ORDER BY " + primaryKey.map { Self.quoted(columns[$0].name) }.joined(separator: ", ")
+            : primaryKey.isEmpty ? "" : " ORDER BY " + primaryKey.map { quoted(columns[$0].name) }.joined(separator: ", ")
         return "SELECT \(columnList) FROM \(quotedTable)\(order)"
     }
 
@@ -98,7 +103,7 @@ struct TableStatements: Sendable {
             let (condition, values) = locate(row, firstParameter: 1)
             return BoundStatement(sql: "DELETE FROM \(quotedTable) WHERE \(condition)", values: values)
         case .update(let old, let new):
-            let assignments = columns.indices.map { "\(Self.quoted(columns[$0].name)) = \(dialect.placeholder($0 + 1))" }
+            let assignments = columns.indices.map { "\(quoted(columns[$0].name)) = \(dialect.placeholder($0 + 1))" }
             let (condition, values) = locate(old, firstParameter: columns.count + 1)
             return BoundStatement(sql: "UPDATE \(quotedTable) SET \(assignments.joined(separator: ", ")) WHERE \(condition)",
                                   values: new + values)
@@ -111,7 +116,7 @@ struct TableStatements: Sendable {
         let compared = primaryKey.isEmpty ? Array(columns.indices) : primaryKey
         var terms: [String] = [], values: [Value] = []
         for column in compared {
-            let name = Self.quoted(columns[column].name)
+            let name = quoted(columns[column].name)
             if row[column].isNull {
                 terms.append("\(name) IS NULL")
             } else {
