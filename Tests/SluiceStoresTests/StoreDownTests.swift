@@ -82,6 +82,19 @@ import Testing
             == [[.string("o1")], [.string("o2")]])
     }
 
+    @Test func withLogTheFailureIsOnlyReported() throws {
+        let directory = temporaryDirectory()
+        let stores = RDBMSStores(dataDirectory: directory, retry: RecordedWaits().retry(attempts: 1))
+        let runtime = try AppRuntime(source: Self.app(onError: "LOG"), stores: stores.provider)
+        let reported = NIOLockedValueBox<[StoreWriteFailure]>([])
+        runtime.onStoreFailure { failure in reported.withLockedValue { $0.append(failure) } }
+        let lock = try WriteLock(path: directory + "/orders.db")
+        defer { lock.release() }
+        try runtime.send("Order", at: 1, [.string("o1"), .double(5)])
+        #expect(reported.withLockedValue { $0 }.map(\.table) == ["Orders"])
+        #expect(try runtime.rows("from Orders select id") == [])
+    }
+
     @Test func withoutOnErrorTheSendFailsAndOnDemandWritesThrow() throws {
         let directory = temporaryDirectory()
         let stores = RDBMSStores(dataDirectory: directory, retry: RecordedWaits().retry(attempts: 2))
