@@ -14,6 +14,7 @@ deps:
 		{ apt-get update -qq && apt-get install -y -qq python3-yaml; }
 	@pkg-config --exists liblz4 || (apt-get update -qq && apt-get install -y -qq liblz4-dev pkg-config)
 	@pkg-config --exists libprotobuf-c || (apt-get update -qq && apt-get install -y -qq libprotobuf-c-dev)
+	@pkg-config --exists sqlite3 || (apt-get update -qq && apt-get install -y -qq libsqlite3-dev)
 
 build: deps
 	$(SWIFT) build -c release --product sluice
@@ -35,8 +36,12 @@ demo: build
 
 # `swift test` builds only what the tests need; `swift build --build-tests` would also build every
 # executable of every dependency (swift-protobuf's protoc and abseil among them).
+# The `@store` tests need a PostgreSQL server: tools/test_postgres.sh installs one if missing, runs
+# a throwaway cluster on loopback for the length of the tests, and stops it whatever they give.
 unit: deps
-	$(SWIFT) test
+	@url=$$(tools/test_postgres.sh start) || exit 1; \
+		SLUICE_TEST_POSTGRES_URL=$$url SLUICE_TEST_POSTGRES_CTL=$(CURDIR)/tools/test_postgres.sh $(SWIFT) test; \
+		status=$$?; tools/test_postgres.sh stop; exit $$status
 
 build-debug: deps
 	$(SWIFT) build --product sluice

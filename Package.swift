@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SluiceServer", targets: ["SluiceServer"]),
         .library(name: "SluiceClient", targets: ["SluiceClient"]),
         .library(name: "SluiceCluster", targets: ["SluiceCluster"]),
+        .library(name: "SluiceStores", targets: ["SluiceStores"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -29,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         // The HTTP sink (@sink(type='http', publisher.url=…)).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // @store(type='rdbms'): SQLite files (GRDB, over Debian's libsqlite3-dev) and PostgreSQL.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "SluiceCore"),
@@ -66,6 +70,7 @@ let package = Package(
                 "SluiceTransport",
                 "SluiceClient",
                 "SluiceCluster",
+                "SluiceStores",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +80,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // The databases behind `@store` tables: the runtime sees them only as `TableStore`s.
+        .target(
+            name: "SluiceStores",
+            dependencies: [
+                "SluiceCore",
+                "SluiceQL",
+                "SluiceRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HA group's protocol as pure state machines (no I/O, no NIO channels); the node wires it.
@@ -104,6 +124,7 @@ let package = Package(
                 "SluiceServer",
                 "SluiceClient",
                 "SluiceCluster",
+                "SluiceStores",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,6 +146,14 @@ let package = Package(
         .testTarget(
             name: "SluiceRuntimeTests",
             dependencies: ["SluiceRuntime"]
+        ),
+        .testTarget(
+            name: "SluiceStoresTests",
+            dependencies: [
+                "SluiceStores", "SluiceRuntime", "SluiceQL", "SluiceCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SluiceTransportTests",

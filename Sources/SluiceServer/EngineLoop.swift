@@ -102,6 +102,8 @@ final class EngineLoop: @unchecked Sendable {
     let eventsIn = ManagedAtomic<Int>(0)
     let eventsOut = ManagedAtomic<Int>(0)
     let batchesIn = ManagedAtomic<Int>(0)
+    /// Stored-table writes their database refused (each failed try, retried or given up).
+    let storeWriteFailures = ManagedAtomic<Int>(0)
     /// Outputs attached per stream (subscribers and sinks): lets a test know a subscription is live
     /// before it sends, instead of sleeping.
     let subscriptions = NIOLockedValueBox<[String: Int]>([:])
@@ -129,6 +131,11 @@ final class EngineLoop: @unchecked Sendable {
         self.outputGroup = haOutputs?.group
         acknowledgements = haOutputs == nil ? SinkAcknowledgements() : nil
         for stream in haOutputs?.streams ?? [] { installCallback(stream) }
+        let failures = storeWriteFailures
+        runtime.onStoreFailure { failure in
+            failures.wrappingIncrement(ordering: .relaxed)
+            logger.error("store: \(failure.description)")
+        }
     }
 
     func start(name: String) {

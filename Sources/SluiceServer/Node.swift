@@ -8,6 +8,7 @@ import SluiceCluster
 import SluiceCore
 import SluiceQL
 import SluiceRuntime
+import SluiceStores
 import SluiceTransport
 import SluiceWire
 
@@ -30,6 +31,11 @@ public struct NodeConfiguration: Sendable {
     public var ha: HAConfiguration?
     /// Set when the node also votes as the witness of HA groups (DESIGN.md: a partitioner can).
     public var witness: WitnessHosting?
+    /// The node's own files (`node.dataDir`): `@store` tables' SQLite files go under it.
+    /// Without one, `./data/<nodeID>`.
+    public var dataDirectory: String?
+    /// How `@store` tables retry a database that is down.
+    public var storeRetry = StoreRetry()
 
     public init(nodeID: String = "node", host: String = "127.0.0.1", port: Int = 7701, appSource: String,
                 authToken: String? = nil, credit: Int = 32, tickInterval: Duration = .milliseconds(100),
@@ -100,7 +106,10 @@ public final class Node: Service, @unchecked Sendable {
     public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "sluice.node")) throws(Diagnostic) {
         self.configuration = configuration
         self.logger = logger
-        let runtime = try AppRuntime(source: configuration.appSource)
+        // A group's replicas each keep their own copy of a stored table (RDBMSStores.allowsSharedDatabases).
+        let stores = RDBMSStores(dataDirectory: configuration.dataDirectory ?? "data/\(configuration.nodeID)",
+                                 retry: configuration.storeRetry, allowsSharedDatabases: configuration.ha == nil, logger: logger)
+        let runtime = try AppRuntime(source: configuration.appSource, stores: stores.provider)
         let inputNames = Set(runtime.definedStreams.map(\.name))
         func entry(_ s: StreamSchema) -> ConnectionStateMachine.StreamEntry {
             .init(name: s.name, attributes: s.attributes.map { .init(name: $0.name, type: $0.type) })
@@ -290,7 +299,8 @@ public final class Node: Service, @unchecked Sendable {
                    batchesIn: engine.batchesIn.load(ordering: .relaxed),
                    connections: openConnections.load(ordering: .relaxed),
                    listeningPort: boundPort.load(ordering: .acquiring), backlog: engine.backlog,
-                   subscriptions: engine.subscriptions.withLockedValue { $0 }, ha: driver?.status)
+                   subscriptions: engine.subscriptions.withLockedValue { $0 }, ha: driver?.status,
+                   storeWriteFailures: engine.storeWriteFailures.load(ordering: .relaxed))
     }
 
     let openConnections = ManagedAtomic<Int>(0)
@@ -316,6 +326,8 @@ public struct NodeStatus: Sendable, Codable, Hashable {
     public var subscriptions: [String: Int]
     /// The node's HA group, term and role, when it is a data node of one.
     public var ha: HAStatus?
+    /// Writes to `@store` tables that their database refused, retried ones included.
+    public var storeWriteFailures: Int? = nil
     public var isListening: Bool { listeningPort != 0 }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import SluiceCore
 import SluiceQL
 import SluiceRuntime
+import SluiceStores
 
 @main
 struct Sluice: AsyncParsableCommand {
@@ -37,7 +38,8 @@ struct Check: ParsableCommand {
 
     func run() throws {
         do {
-            let runtime = try AppRuntime(source: readApp(app))
+            // A check opens no database: the @store options are validated, nothing more.
+            let runtime = try AppRuntime(source: readApp(app), stores: CheckedOnlyStore.provider)
             print("\(app): ok (app '\(runtime.name)', \(runtime.streams.count) streams)")
         } catch {
             fail(error, file: app)
@@ -52,13 +54,15 @@ struct Run: ParsableCommand {
 
     @Argument(help: "The Siddhi app (.siddhi).") var app: String
     @Option(help: "Events as JSON lines (default: standard input).") var events: String?
+    @Option(help: "Where @store tables without a jdbc.url keep their SQLite file (tables/<app>.sqlite).")
+    var dataDir: String = "."
 
     func run() throws {
         let source = readApp(app)
         var out = OutputBuffer()
         let runner: PlaybackRunner
         do {
-            runner = try PlaybackRunner(source: source) { line in out.write(line) }
+            runner = try PlaybackRunner(source: source, stores: RDBMSStores(dataDirectory: dataDir).provider) { line in out.write(line) }
         } catch {
             fail(error, file: app)
         }

@@ -41,6 +41,20 @@ let determinismApps: [(name: String, source: String)] = {
             from every e1=S -> e2=S[volume > e1.volume] within 1 sec select e1.symbol as symbol, e2.volume as v insert into P3;
         end;
         """),
+        ("counts-sequences-absences", stream + """
+        from every e1=S[price > 50.0] -> e2=S[symbol == e1.symbol]<2:4> -> e3=S[volume > e2[last].volume]
+        select e1.symbol as symbol, e2[0].price as p0, e2[last].price as pl, e3.volume as v insert into C1;
+        from every e1=S, e2=S[price >= e1.price]+, e3=S[price < e2[last].price]
+        select e1.price as low, e2[last].price as peak, e3.price as drop insert into C2;
+        from every e1=S[volume > 45] -> not S[symbol == e1.symbol] for 500 milliseconds
+        select e1.symbol as quiet insert into C3;
+        from every (e1=S[price > 60.0] and e2=S[volume < 5]) -> e3=S[price < 20.0] or e4=S[volume > 48]
+        select e1.price as a, e2.volume as b, e3 is null as noLow insert into C4;
+        partition with (symbol of S)
+        begin
+            from every not S[price > 90.0] for 1 sec -> e1=S select e1.price as calm insert into C5;
+        end;
+        """),
         ("rates-and-partitions", stream + """
         from S select symbol, count() as n group by symbol output last every 3 events insert into O1;
         from S select symbol output first every 2 events insert into O2;
@@ -119,6 +133,11 @@ func apiInput(count: Int) -> [String] {
         let reference = try PlaybackRunner(source: source) { full.append($0) }
         for (i, line) in lines.enumerated() { try reference.feed(line: line, number: i + 1) }
         #expect(full.count > 50)
+        if name == "counts-sequences-absences" {
+            for stream in ["C1", "C2", "C3", "C4", "C5"] {
+                #expect(full.contains { $0.contains("\"stream\":\"\(stream)\"") }, "\(stream) never matched")
+            }
+        }
 
         for cut in [1, 97, 151, 299] {
             var output: [String] = []

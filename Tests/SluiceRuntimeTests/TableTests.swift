@@ -136,7 +136,7 @@ import Testing
             == "3:44: output attribute 'x int' is not an attribute of table 'T': add a 'set' clause")
         #expect(deployError("@PrimaryKey('nope')\ndefine table T (a int);")
             == "1:1: @PrimaryKey names 'nope', which table 'T' does not have")
-        #expect(deployError("@store(type='rdbms')\ndefine table T (a int);")?.hasPrefix("1:1: @store tables are not supported yet") == true)
+        #expect(deployError("@store(type='rdbms')\ndefine table T (a int);")?.hasPrefix("1:1: @store tables need a database, which this embedding does not provide") == true)
         #expect(deployError(base + "from S join T#window.length(2) on S.symbol == T.symbol select price insert into O;")
             == "3:13: table 'T' takes no filter or window in a join")
     }

@@ -16,22 +16,35 @@ public final class AppRuntime {
     private var stateful: [Snapshottable] = []
     private var windows: [WindowProcessor] = []
     private var rateLimiters: [RateLimiter] = []
+    private var patterns: [PatternProcessor] = []
     private(set) var partitions: [PartitionRuntime] = []
     private var triggers: [TriggerSource] = []
     /// The input streams, as `define stream` declared them, in order.
     public private(set) var definedStreams: [StreamSchema] = []
+    /// Opens the databases of `@store` tables; without it, `@store` is refused.
+    private let stores: TableStoreProvider?
+    /// Each defined stream's `@OnError(action=…)`, upper-cased, where it has one.
+    private var onErrorActions: [String: String] = [:]
 
     /// Parses and deploys an app. Errors carry the line and column of the offending token.
-    public convenience init(source: String) throws(Diagnostic) {
-        try self.init(app: SiddhiParser.parse(source))
+    /// `stores` opens the tables that carry `@store(…)` (the embedder's databases).
+    public convenience init(source: String, stores: TableStoreProvider? = nil) throws(Diagnostic) {
+        try self.init(app: SiddhiParser.parse(source), stores: stores)
     }
 
-    public init(app: SiddhiApp) throws(Diagnostic) {
+    public init(app: SiddhiApp, stores: TableStoreProvider? = nil) throws(Diagnostic) {
         self.app = app
         self.name = app.name ?? "SiddhiApp"
+        self.stores = stores
         context = ExecutionContext(seed: stableHash(name))
         scheduler = Scheduler(context: context)
         try deploy()
+    }
+
+    /// Told of every stored-table write that failed, whether the engine retries it or gave up
+    /// (for logs and metrics). Runs on the thread that owns the runtime.
+    public func onStoreFailure(_ observer: @escaping (StoreWriteFailure) -> Void) {
+        context.storeFailureObserver = observer
     }
 
     // MARK: Deploy
@@ -49,6 +62,9 @@ public final class AppRuntime {
                 _ = global.define(schema)
                 definedStreams.append(schema)
                 if Self.hasFaultStream(s) { _ = global.define(Self.faultSchema(of: schema)) }
+                if let action = s.annotations.first(where: { $0.name.lowercased() == "onerror" })?.value("action") {
+                    onErrorActions[schema.name] = action.uppercased()
+                }
             case .window(let w):
                 try checkNew(w.name)
                 let named = try NamedWindow(definition: w, context: context, scheduler: scheduler)
@@ -57,10 +73,10 @@ public final class AppRuntime {
                 stateful.append(named.window)
             case .table(let t):
                 try checkNew(t.name)
-                if let store = t.annotations.first(where: { $0.name.lowercased() == "store" }) {
-                    throw Diagnostic("@store tables are not supported yet: '\(t.name.name)' would be kept in memory only", at: store.range)
-                }
                 let table = try InMemoryTable(definition: t)
+                if let store = t.annotations.first(where: { $0.name.lowercased() == "store" }) {
+                    try attachStore(store, to: table, definition: t)
+                }
                 global.tables[t.name.name] = table
                 stateful.append(table)
             case .trigger(let t):
@@ -122,6 +138,25 @@ public final class AppRuntime {
         _ = junction.subscribe { [unowned aggregation] batch in aggregation.process(batch) }
     }
 
+    private func attachStore(_ store: Annotation, to table: InMemoryTable, definition: TableDefinition) throws(Diagnostic) {
+        guard let stores else {
+            throw Diagnostic("@store tables need a database, which this embedding does not provide: '\(definition.name.name)' "
+                             + "would be kept in memory only (run it on a node, or pass a store provider)", at: store.range)
+        }
+        let keys = InMemoryTable.keys(of: definition)
+        let request = TableStoreRequest(definition: definition, store: store, schema: table.schema, primaryKey: keys.primaryKey,
+                                        indexes: keys.indexes, appName: name)
+        do {
+            try table.attach(try stores(request))
+        } catch let error as TableStoreError {
+            throw Diagnostic("cannot load table '\(definition.name.name)' from its store: \(error.description)", at: store.range)
+        } catch let error as Diagnostic {
+            throw error
+        } catch {
+            throw Diagnostic("cannot open the store of table '\(definition.name.name)': \(error)", at: store.range)
+        }
+    }
+
     /// Siddhi's fault stream `!S`: S's attributes plus `_error`, for the events that
     /// `@OnError(action='STREAM')` or a sink's `on.error='STREAM'` could not handle.
     public static func faultSchema(of schema: StreamSchema) -> StreamSchema {
@@ -177,6 +212,7 @@ public final class AppRuntime {
             stateful.append(contentsOf: p.stateful)
             windows.append(contentsOf: p.windows)
             rateLimiters.append(contentsOf: p.rateLimiters)
+            patterns.append(contentsOf: p.patterns)
         case .partition(let partition):
             try planPartition(partition, planner: planner)
         }
@@ -283,14 +319,39 @@ public final class AppRuntime {
         startTriggers(at: first)
         scheduler.advance(to: first)
         if context.now < first { context.now = first }
+        context.storeWritesWait = onErrorActions[stream] == "WAIT"
+        defer { context.storeWritesWait = false }
         junction.publish(batch)
         if let last = batch.timestamps.last, last > context.now { context.now = last }
+        try surfaceStoreFailures(of: batch, from: stream)
+    }
+
+    /// A stored table refused what this input changed (and was rolled back): per the input
+    /// stream's `@OnError`, its events go to the fault stream `!S` with `_error` (STREAM), are
+    /// only reported (LOG), or the send fails (no `@OnError`), so the caller sees it.
+    private func surfaceStoreFailures(of batch: EventBatch, from stream: String) throws(RuntimeError) {
+        guard !context.storeFailures.isEmpty else { return }
+        let reason = context.storeFailures.map(\.description).joined(separator: "; ")
+        context.storeFailures = []
+        let fault = global.streams["!" + stream]
+        switch onErrorActions[stream] {
+        case "STREAM" where fault != nil:
+            var faults = batch
+            faults.columns.append(Column(repeating: .string(reason), type: .string, count: batch.count))
+            fault?.publish(faults)
+        case "LOG":
+            break
+        default:
+            throw RuntimeError("stream '\(stream)': \(reason)")
+        }
     }
 
     /// Moves the clock to `time` with no event, firing every timer due by then.
     public func advanceTime(to time: Int64) {
         startTriggers(at: time)
         scheduler.advance(to: time)
+        // Timer-driven writes have no input to hand back: the observer has reported them.
+        context.storeFailures = []
     }
 
     /// Triggers start at the clock's first position (the first event or tick).
@@ -359,6 +420,7 @@ public final class AppRuntime {
         windows.forEach { $0.rearm() }
         triggers.forEach { $0.rearm() }
         rateLimiters.forEach { $0.rearm() }
+        patterns.forEach { $0.rearm() }
         partitions.forEach {
             $0.rearm()
             $0.rearmInstances()

@@ -6,6 +6,13 @@ final class ExecutionContext: @unchecked Sendable {
     var now: Int64 = 0
     /// Set while a batch is being sent whose events are each a chunk of their own.
     var eachEventIsAChunk = false
+    /// Set while the input being applied comes from a stream with `@OnError(action='WAIT')`:
+    /// a stored table's failed write is tried again until it lands.
+    var storeWritesWait = false
+    /// Stored-table writes given up on while the current input was applied.
+    var storeFailures: [StoreWriteFailure] = []
+    /// Told of every failed stored-table write, retried or not (logs, metrics).
+    var storeFailureObserver: ((StoreWriteFailure) -> Void)?
     private var uuidState: UInt64
 
     init(seed: UInt64) { uuidState = seed }
@@ -28,6 +35,11 @@ final class ExecutionContext: @unchecked Sendable {
             out.append(hex[Int(b & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    func storeWriteFailed(_ failure: StoreWriteFailure) {
+        storeFailureObserver?(failure)
+        if !failure.willRetry { storeFailures.append(failure) }
     }
 
     private func splitMix() -> UInt64 {

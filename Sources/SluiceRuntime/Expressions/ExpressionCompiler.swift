@@ -57,9 +57,16 @@ struct ExpressionCompiler {
         case .or(let l, let r):
             return fold(Logic.or(try compileCondition(l, what: "'or'"), try compileCondition(r, what: "'or'")))
         case .isNull(let inner):
+            // `e1 is null` parses as an attribute test when nothing marks e1 as an event.
+            if case .variable(let v) = inner.kind, v.qualifier == nil, scope.lookup(v) == nil, let presence = scope.presence[v.attribute.name] {
+                return Self.isAbsent(presence, v.index)
+            }
             return Logic.isNull(try compile(inner))
-        case .streamIsNull(let id, _):
-            throw Diagnostic("'\(id.name) is null' needs a pattern or join, which this query is not", at: id.range)
+        case .streamIsNull(let id, let index):
+            guard let presence = scope.presence[id.name] else {
+                throw Diagnostic("'\(id.name) is null' needs an event of a pattern or sequence, which this query does not have", at: id.range)
+            }
+            return Self.isAbsent(presence, index)
         case .inTable(let condition, let name):
             guard let table = tables?(name.name) else { throw Diagnostic("table '\(name.name)' is not defined", at: name.range) }
             return try TableMembership.compile(condition, table: table, scope: scope, context: context)
@@ -99,5 +106,25 @@ struct ExpressionCompiler {
         let input = EvaluationInput(batch: EventBatch(timestamps: [0], columns: []), now: 0, context: context)
         let value = x.evaluate(input).value(at: 0)
         return .constant(value, type: x.type)
+    }
+}
+
+extension ExpressionCompiler {
+    /// `e1 is null`, `e1[2] is null`, `e1[last-1] is null` for a pattern's event.
+    static func isAbsent(_ presence: Scope.Presence, _ index: EventIndex?) -> CompiledExpression {
+        switch presence {
+        case .always:
+            return .constant(.bool(false), type: .bool)
+        case .counted(let column):
+            // Event i (or last-k) is there when more than i (or k) were collected.
+            let needed: Int64 = switch index {
+            case .position(let i)?: Int64(i)
+            case .last(let k)?: Int64(k)
+            case nil: 0
+            }
+            return CompiledExpression(type: .bool) { input in Column(bools: input.batch.columns[column].longs.map { $0 <= needed }) }
+        case .flagged(let column, let bit):
+            return CompiledExpression(type: .bool) { input in Column(bools: input.batch.columns[column].longs.map { $0 & bit == 0 }) }
+        }
     }
 }

@@ -12,9 +12,22 @@ struct Scope {
         var side = 0
         /// Reachable only qualified (a table's attributes beside a query's output).
         var qualifiedOnly = false
+        /// Which of a pattern's collected events (`e1[0]`, `e1[last]`) the entry holds; nil for the event itself.
+        var eventIndex: EventIndex?
     }
 
     var entries: [Entry] = []
+
+    /// How `e1 is null` is decided for an event of a pattern: it is always there, a count has
+    /// collected fewer events than the index asks, or a side of `and` / `or` has not happened.
+    enum Presence {
+        case always
+        case counted(column: Int)
+        case flagged(column: Int, bit: Int64)
+    }
+
+    /// The pattern events `e1 is null` can test, by reference.
+    var presence: [String: Presence] = [:]
 
     init() {}
 
@@ -24,9 +37,10 @@ struct Scope {
     }
 
     mutating func add(qualifiers: [String], attributes: [(String, AttributeType)], offset: Int, side: Int = 0,
-                      qualifiedOnly: Bool = false) {
+                      qualifiedOnly: Bool = false, eventIndex: EventIndex? = nil) {
         for (i, a) in attributes.enumerated() {
-            entries.append(Entry(qualifiers: qualifiers, name: a.0, type: a.1, index: offset + i, side: side, qualifiedOnly: qualifiedOnly))
+            entries.append(Entry(qualifiers: qualifiers, name: a.0, type: a.1, index: offset + i, side: side, qualifiedOnly: qualifiedOnly,
+                                 eventIndex: eventIndex))
         }
     }
 
@@ -41,12 +55,17 @@ struct Scope {
         return [first.qualifiers.first ?? "", second.qualifiers.first ?? ""]
     }
 
+    /// An indexed reference finds the collected event it names; `e1[0]` and `e1[last]` of a
+    /// stream that holds one event find that event.
     func lookup(_ variable: Variable) -> Entry? {
         let name = variable.attribute.name
         if let q = variable.qualifier?.name {
-            return entries.first { $0.name == name && $0.qualifiers.contains(q) }
+            let named = entries.filter { $0.name == name && $0.qualifiers.contains(q) }
+            if let exact = named.first(where: { $0.eventIndex == variable.index }) { return exact }
+            guard variable.index == .position(0) || variable.index == .last(minus: 0) else { return nil }
+            return named.first { $0.eventIndex == nil }
         }
-        return entries.first { $0.name == name && !$0.qualifiedOnly }
+        return entries.first { $0.name == name && !$0.qualifiedOnly && $0.eventIndex == nil }
     }
 
     func knowsQualifier(_ q: String) -> Bool { entries.contains { $0.qualifiers.contains(q) } }

@@ -8,9 +8,10 @@ public final class PlaybackRunner {
     private var output: String = ""
     private let write: (String) -> Void
 
-    /// Deploys the app and subscribes to every stream that a query inserts into.
-    public init(source: String, write: @escaping (String) -> Void) throws(Diagnostic) {
-        runtime = try AppRuntime(source: source)
+    /// Deploys the app and subscribes to every stream that a query inserts into. `stores` opens
+    /// its `@store` tables.
+    public init(source: String, stores: TableStoreProvider? = nil, write: @escaping (String) -> Void) throws(Diagnostic) {
+        runtime = try AppRuntime(source: source, stores: stores)
         self.write = write
         let inputs = Set(runtime.definedStreams.map(\.name))
         for schema in runtime.streams where !inputs.contains(schema.name) {

@@ -19,6 +19,7 @@ final class PartitionInstance {
         for q in queries {
             q.windows.forEach { $0.rearm() }
             q.rateLimiters.forEach { $0.rearm() }
+            q.patterns.forEach { $0.rearm() }
         }
     }
 

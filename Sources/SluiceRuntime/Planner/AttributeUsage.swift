@@ -44,6 +44,18 @@ enum AttributeUsage {
         return found
     }
 
+    /// Whether `e` tests a pattern event's presence (`e1 is null`).
+    static func testsPresence(_ e: Expression) -> Bool {
+        switch e.kind {
+        case .streamIsNull: true
+        case .constant, .variable: false
+        case .negate(let a), .not(let a), .isNull(let a), .inTable(let a, _): testsPresence(a)
+        case .arithmetic(_, let a, let b), .comparison(_, let a, let b), .and(let a, let b), .or(let a, let b):
+            testsPresence(a) || testsPresence(b)
+        case .function(let call): call.arguments.contains(where: testsPresence)
+        }
+    }
+
     private static func collect(_ e: Expression, into names: inout Set<String>) {
         visit(e) { names.insert($0.attribute.name) }
     }

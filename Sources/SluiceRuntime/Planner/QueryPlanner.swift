@@ -21,6 +21,8 @@ struct PlannedQuery {
     var stateful: [Snapshottable] = []
     var windows: [WindowProcessor] = []
     var rateLimiters: [RateLimiter] = []
+    /// Patterns and sequences, whose absences wait on timers.
+    var patterns: [PatternProcessor] = []
     /// Undoes the query's subscriptions (partition instances are purged this way).
     var subscriptions: [(junction: StreamJunction, token: Int)] = []
     /// Whether the query emits the same events, in the same order, when consecutive chunks of its
@@ -45,128 +47,8 @@ struct QueryPlanner {
         }
     }
 
-    /// `[every] e1=A[f1] -> e2=B[f2] -> … [within t]`, or `every (…)` around the whole chain.
-    private func planPattern(_ query: Query, _ state: StateInputStream, resolver: StreamResolver) throws(Diagnostic) -> PlannedQuery {
-        guard state.kind == .pattern else { throw Diagnostic("sequences are not supported yet", at: state.range) }
-        func unsupported(_ what: String, _ range: SourceRange) -> Diagnostic {
-            Diagnostic("\(what) in patterns are not supported yet; supported: '[every] e1=A[…] -> e2=B[…] -> … [within t]' "
-                       + "and 'every (…)' around the whole chain", at: range)
-        }
-        /// One element of the chain: one stream event, or two joined by `and` / `or`.
-        enum Piece {
-            case single(StreamStateElement)
-            case logical(StreamStateElement, LogicalOperator, StreamStateElement)
-        }
-        func chain(_ e: StateElement) throws(Diagnostic) -> [Piece] {
-            switch e {
-            case .stream(let s): return [.single(s)]
-            case .next(let a, let b): return try chain(a) + chain(b)
-            case .logical(.stream(let a), let op, .stream(let b)): return [.logical(a, op, b)]
-            case .every(let inner):
-                if case .stream(let s) = inner { throw unsupported("'every' inside the chain", s.range) }
-                throw unsupported("nested 'every'", state.range)
-            case .absent(let s, _): throw unsupported("absent ('not') elements", s.range)
-            case .logical: throw unsupported("'and' and 'or' of anything but two stream events", state.range)
-            case .count(let s, _, _), .quantified(let s, _): throw unsupported("counting", s.range)
-            case .within: throw unsupported("a 'within' on part of the pattern", state.range)
-            }
-        }
-        let restart: PatternProcessor.Restart
-        let pieces: [Piece]
-        switch state.root {
-        case .every(.stream(let s)):
-            restart = .eachFirst
-            pieces = [.single(s)]
-        case .next(let first, let rest):
-            if case .every(let inner) = first, case .stream(let s) = inner {
-                restart = .eachFirst
-                pieces = [.single(s)] + (try chain(rest))
-            } else {
-                restart = .once
-                pieces = try chain(state.root)
-            }
-        case .every(let inner):
-            restart = .afterEachMatch
-            pieces = try chain(inner)
-        default:
-            restart = .once
-            pieces = try chain(state.root)
-        }
-        if case .logical(let a, _, _) = pieces[0] {
-            throw unsupported("'and' and 'or' as the first element", a.range)
-        }
-
-        var planned = PlannedQuery()
-        var parts: [SelectionInput.Part] = []
-        var junctions: [String: StreamJunction] = [:]
-        /// A stream event of the pattern, compiled over the parts before its element and itself.
-        func leaf(_ element: StreamStateElement, earlier: [SelectionInput.Part]) throws(Diagnostic) -> PatternProcessor.Leaf {
-            let input = element.stream
-            if input.isFault { throw unsupported("fault streams", input.range) }
-            let (junction, isWindow) = try resolver.inputJunction(input.stream, isInner: input.isInner)
-            if isWindow { throw unsupported("named windows", input.stream.range) }
-            let schema = junction.schema
-            let name = element.eventReference?.name ?? input.stream.name
-            if parts.contains(where: { $0.qualifiers == [name] }) {
-                throw Diagnostic("'\(name)' names two events of the pattern: give each its own reference, as in 'e1=\(input.stream.name)'",
-                                 at: element.eventReference?.range ?? input.stream.range)
-            }
-            var filter: Expression?
-            for handler in input.handlers {
-                switch handler {
-                case .filter(let f):
-                    if filter != nil { throw unsupported("two filters on one event", f.range) }
-                    filter = f
-                case .window(let call): throw unsupported("windows", call.range)
-                case .function(let call): throw unsupported("stream functions", call.range)
-                }
-            }
-            // The filter sees this event unqualified (or by its reference), and earlier ones by theirs.
-            var scope = Scope()
-            let before = earlier.reduce(0) { $0 + $1.attributes.count }
-            scope.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: before, side: parts.count + 1)
-            scope.add(earlier, from: 0, qualifiedOnly: true)
-            var compiled: CompiledExpression?
-            var readsEarlier = false
-            if let filter {
-                compiled = try makeCompiler(scope, resolver).compileCondition(filter, what: "a pattern filter")
-                readsEarlier = AttributeUsage.variables(in: filter).contains { (scope.lookup($0)?.index ?? before) < before }
-                if !readsEarlier {
-                    // Evaluated over the arriving chunk alone: its columns start at 0.
-                    var own = Scope()
-                    own.add(qualifiers: [name, input.stream.name], attributes: schema.pairs, offset: 0)
-                    compiled = try makeCompiler(own, resolver).compileCondition(filter, what: "a pattern filter")
-                }
-            }
-            parts.append(.init(qualifiers: [name], attributes: schema.attributes, side: parts.count + 1))
-            junctions[schema.name] = junction
-            return .init(stream: schema.name, types: schema.attributes.map(\.type), filter: compiled, readsEarlier: readsEarlier)
-        }
-        var runtime: [PatternProcessor.Element] = []
-        for piece in pieces {
-            let earlier = parts
-            switch piece {
-            case .single(let s):
-                runtime.append(.single(try leaf(s, earlier: earlier)))
-            case .logical(let a, let op, let b):
-                // Each side's filter sees the elements before, not its sibling.
-                let left = try leaf(a, earlier: earlier), right = try leaf(b, earlier: earlier)
-                runtime.append(op == .and ? .and(left, right) : .or(left, right))
-            }
-        }
-        let processor = PatternProcessor(elements: runtime, restart: restart, within: state.within, context: context)
-        planned.stateful.append(processor)
-        let source = SelectionInput(parts: parts, windows: [], hasWindow: false, chunkShape: .whole, accumulatingWindow: nil)
-        try planSelection(query, source: source, tail: processor, planned: &planned, resolver: resolver)
-        processor.chunkPerArrival = !planned.outputIgnoresChunking || context.eachEventIsAChunk
-        for (name, junction) in junctions.sorted(by: { $0.key < $1.key }) {
-            planned.subscriptions.append((junction, junction.subscribe { [unowned processor] batch in processor.arrive(batch, stream: name) }))
-        }
-        return planned
-    }
-
     /// A compiler over `scope` that can test `in` the app's tables.
-    private func makeCompiler(_ scope: Scope, _ resolver: StreamResolver) -> ExpressionCompiler {
+    func makeCompiler(_ scope: Scope, _ resolver: StreamResolver) -> ExpressionCompiler {
         var compiler = ExpressionCompiler(scope: scope, context: context)
         compiler.tables = { name in resolver.table(name) }
         return compiler
@@ -395,6 +277,17 @@ struct QueryPlanner {
             var attributes: [StreamSchema.Attribute]
             /// The join side (1 or 2), or 0 for a single stream.
             var side = 0
+            /// Which collected event of a pattern's counted stream the part holds.
+            var eventIndex: EventIndex?
+            /// Bookkeeping columns of a pattern that no expression names and `select *` skips.
+            var hidden = false
+            /// The pattern events whose presence the part tells, at its first column.
+            var presence: [(qualifier: String, test: PresenceTest)] = []
+        }
+
+        enum PresenceTest {
+            case always, counted
+            case flagged(Int64)
         }
         var parts: [Part]
         var windows: [WindowProcessor]
@@ -407,7 +300,7 @@ struct QueryPlanner {
 
     /// Plans everything after the input: selection, rate limiting and the output, behind `tail`.
     @discardableResult
-    private func planSelection(_ query: Query, source: SelectionInput, tail: Processor, planned: inout PlannedQuery,
+    func planSelection(_ query: Query, source: SelectionInput, tail: Processor, planned: inout PlannedQuery,
                                resolver: StreamResolver) throws(Diagnostic) -> QuerySelector {
         // Event types the output wants.
         let eventType: OutputEventType
@@ -450,7 +343,8 @@ struct QueryPlanner {
                 outputAttributes.append(.init(name: name, type: c.type == .object ? .string : c.type))
             }
         } else {
-            for (i, a) in inputAttributes.enumerated() {
+            let hidden = source.parts.flatMap { part in [Bool](repeating: part.hidden || part.eventIndex != nil, count: part.attributes.count) }
+            for (i, a) in inputAttributes.enumerated() where !hidden[i] {
                 if outputAttributes.contains(where: { $0.name == a.name }) {
                     throw Diagnostic("'select *' would output '\(a.name)' twice: name the attributes to select", at: query.selector.range)
                 }
@@ -679,8 +573,17 @@ extension Scope {
     mutating func add(_ parts: [QueryPlanner.SelectionInput.Part], from start: Int, qualifiedOnly: Bool = false) {
         var offset = start
         for part in parts {
-            add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset, side: part.side,
-                qualifiedOnly: qualifiedOnly)
+            for (qualifier, test) in part.presence {
+                switch test {
+                case .always: presence[qualifier] = .always
+                case .counted: presence[qualifier] = .counted(column: offset)
+                case .flagged(let bit): presence[qualifier] = .flagged(column: offset, bit: bit)
+                }
+            }
+            if !part.hidden {
+                add(qualifiers: part.qualifiers, attributes: part.attributes.map { ($0.name, $0.type) }, offset: offset, side: part.side,
+                    qualifiedOnly: qualifiedOnly, eventIndex: part.eventIndex)
+            }
             offset += part.attributes.count
         }
     }

@@ -5,6 +5,9 @@ import SluiceQL
 /// whose key is already there is refused. Rows live as values, so that updates and deletes touch
 /// only their rows; scans (joins, `in`, on-demand queries) read a columnar copy that is rebuilt
 /// only after the table changed.
+///
+/// A `@store` table is this same copy, written through: every change is journalled and the
+/// journal of a chunk goes to the store as one transaction (`writeThrough`).
 final class InMemoryTable: Snapshottable, JoinSearchable {
     let schema: StreamSchema
     /// Columns of the primary key, in `@PrimaryKey` order; empty without one.
@@ -12,6 +15,11 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
     private(set) var rows: [[Value]] = []
     private var rowOfKey: [[Value]: Int] = [:]
     private var columnar: EventBatch?
+    /// The database behind a `@store` table; nil for a table kept in memory only.
+    private(set) var store: (any TableStore)?
+    /// Changes not yet written to `store`, and the rows as the store last had them.
+    private var journal: [TableChange] = []
+    private var rowsInStore: [[Value]]?
 
     init(definition: TableDefinition) throws(Diagnostic) {
         schema = StreamSchema(name: definition.name.name, attributes: definition.attributes.map { .init(name: $0.name, type: $0.type) })
@@ -34,6 +42,60 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
     }
 
     var count: Int { rows.count }
+
+    /// `@PrimaryKey` and `@Index` as attribute names, for a store that creates the table.
+    static func keys(of definition: TableDefinition) -> (primaryKey: [String], indexes: [[String]]) {
+        let primaryKey = definition.annotations.filter { $0.name.lowercased() == "primarykey" }.flatMap { $0.elements.map(\.value) }
+        let indexes = definition.annotations.filter { $0.name.lowercased() == "index" }.map { $0.elements.map(\.value) }
+        return (primaryKey, indexes)
+    }
+
+    /// Makes `store` this table's database and loads what it holds.
+    func attach(_ store: any TableStore) throws(TableStoreError) {
+        let loaded = try store.loadRows()
+        rows = []
+        rowOfKey = [:]
+        columnar = nil
+        for row in loaded {
+            guard row.count == schema.attributes.count else {
+                throw TableStoreError("a stored row of table '\(schema.name)' has \(row.count) values, the table \(schema.attributes.count)")
+            }
+            insert(row)
+        }
+        self.store = store
+    }
+
+    private func journalled(_ change: TableChange) {
+        guard store != nil else { return }
+        if rowsInStore == nil { rowsInStore = rows }
+        journal.append(change)
+    }
+
+    /// Writes the changes made since the last call as one transaction. A failure is reported to
+    /// `context`; unless its input waits for the store, the table then goes back to the rows the
+    /// store holds, so that memory and database never disagree.
+    func writeThrough(_ context: ExecutionContext) {
+        guard let store, !journal.isEmpty else { return }
+        let changes = journal
+        journal = []
+        while true {
+            do {
+                try store.apply(changes)
+                rowsInStore = nil
+                return
+            } catch {
+                let waits = context.storeWritesWait
+                context.storeWriteFailed(StoreWriteFailure(table: schema.name, changes: changes.count, reason: error.description,
+                                                           willRetry: waits))
+                if waits { continue }
+                rows = rowsInStore ?? rows
+                rowsInStore = nil
+                reindex()
+                columnar = nil
+                return
+            }
+        }
+    }
 
     /// The rows as a batch (timestamps 0), for scans.
     var joinContents: (batch: EventBatch, rows: Range<Int>) {
@@ -59,6 +121,7 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
             guard rowOfKey[k] == nil else { return false }
             rowOfKey[k] = rows.count
         }
+        journalled(.insert(row))
         rows.append(row)
         columnar = nil
         return true
@@ -71,7 +134,10 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
     func delete(_ positions: [Int]) {
         guard !positions.isEmpty else { return }
         var keep = [Bool](repeating: true, count: rows.count)
-        for p in positions { keep[p] = false }
+        for p in positions {
+            keep[p] = false
+            journalled(.delete(rows[p]))
+        }
         var kept: [[Value]] = []
         kept.reserveCapacity(rows.count - positions.count)
         for (i, row) in rows.enumerated() where keep[i] { kept.append(row) }
@@ -94,6 +160,7 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
                 rowOfKey[new] = position
             }
         }
+        if row != rows[position] { journalled(.update(old: rows[position], new: row)) }
         rows[position] = row
         columnar = nil
         return true
@@ -115,7 +182,11 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
         var restored: [[Value]] = []
         restored.reserveCapacity(n)
         for _ in 0..<n { restored.append(try r.readValues()) }
+        // A stored table's database follows the snapshot, so that a restart loads what it restored.
+        try store?.replaceAll(with: restored)
         rows = restored
+        journal = []
+        rowsInStore = nil
         reindex()
         columnar = nil
     }

@@ -112,7 +112,14 @@ extension AppRuntime {
                               selector: parsed.selector, output: output, range: origin)
             let resolver = OnDemandResolver(global: global, source: trigger)
             _ = try QueryPlanner(context: context, scheduler: scheduler).plan(query, resolver: resolver)
+            context.storeFailures = []
             resolver.input?.publish(EventBatch(timestamps: [context.now], columns: []))
+            // A stored table that refused the write was rolled back: the caller must know.
+            if !context.storeFailures.isEmpty {
+                let reason = context.storeFailures.map(\.description).joined(separator: "; ")
+                context.storeFailures = []
+                throw Diagnostic(reason, at: origin)
+            }
             return OnDemandResult(attributes: [], rows: EventBatch(types: []))
         }
     }

@@ -40,6 +40,12 @@ final class TableWriter: Processor {
     override func process(_ chunk: EventBatch) {
         let events = (0..<chunk.count).filter { chunk.kinds[$0] != .reset }
         guard !events.isEmpty else { return }
+        apply(chunk, events)
+        // A stored table's changes from this chunk land in its database before anything else runs.
+        table.writeThrough(context)
+    }
+
+    private func apply(_ chunk: EventBatch, _ events: [Int]) {
         if action == .insert {
             // The planner checked that the output is the table's row; a taken key drops the row, as in Siddhi.
             for e in events { table.insert(chunk.values(at: e)) }

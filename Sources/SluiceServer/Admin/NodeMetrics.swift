@@ -8,6 +8,7 @@ final class NodeMetrics: Sendable {
     private let eventsIn: Counter
     private let eventsOut: Counter
     private let batchesIn: Counter
+    private let storeWriteFailures: Counter
     private let connections: Gauge
     private let haTerm: Gauge
     private let haLeader: Gauge
@@ -17,7 +18,7 @@ final class NodeMetrics: Sendable {
     private let haElectionsWon: Gauge
     private let haLastLeadChange: Gauge
     /// Totals already added to the counters; a scrape adds only the difference.
-    private let seen = NIOLockedValueBox((eventsIn: 0, eventsOut: 0, batchesIn: 0))
+    private let seen = NIOLockedValueBox((eventsIn: 0, eventsOut: 0, batchesIn: 0, storeWriteFailures: 0))
 
     init(nodeID: String, app: String) {
         let labels = [("node", nodeID), ("app", app)]
@@ -27,6 +28,8 @@ final class NodeMetrics: Sendable {
                                          help: "Events the app's queries have emitted.")
         batchesIn = registry.makeCounter(name: "sluice_batches_in_total", labels: labels,
                                          help: "Event batches the engine has applied.")
+        storeWriteFailures = registry.makeCounter(name: "sluice_store_write_failures_total", labels: labels,
+                                                  help: "Writes to @store tables that their database refused (retried ones included).")
         connections = registry.makeGauge(name: "sluice_connections", labels: labels,
                                          help: "Open client connections (producers and subscribers).")
         haTerm = registry.makeGauge(name: "sluice_ha_term", labels: labels, help: "HA: the group's current term as this node knows it.")
@@ -49,8 +52,10 @@ final class NodeMetrics: Sendable {
             eventsIn.increment(by: Int64(max(0, status.eventsIn - seen.eventsIn)))
             eventsOut.increment(by: Int64(max(0, status.eventsOut - seen.eventsOut)))
             batchesIn.increment(by: Int64(max(0, status.batchesIn - seen.batchesIn)))
+            let failures = status.storeWriteFailures ?? 0
+            storeWriteFailures.increment(by: Int64(max(0, failures - seen.storeWriteFailures)))
             seen = (max(seen.eventsIn, status.eventsIn), max(seen.eventsOut, status.eventsOut),
-                    max(seen.batchesIn, status.batchesIn))
+                    max(seen.batchesIn, status.batchesIn), max(seen.storeWriteFailures, failures))
             connections.set(Int64(status.connections))
             if let ha = status.ha {
                 haTerm.set(Int64(clamping: ha.term))

@@ -68,6 +68,7 @@ public struct NodeConfigFile: Sendable, Hashable {
     public func nodeConfiguration(appSource: String) -> NodeConfiguration {
         var configuration = NodeConfiguration(nodeID: node.id, host: node.listen.host, port: node.listen.port, appSource: appSource,
                                               authToken: authToken, credit: credit, groups: groups)
+        configuration.dataDirectory = node.dataDir
         if let cluster, cluster.enabled, let group = cluster.groupId, let peer = cluster.peer, let dataDir = node.dataDir {
             // Group members are named by their listen addresses, which every party already knows.
             configuration.ha = HAConfiguration(
