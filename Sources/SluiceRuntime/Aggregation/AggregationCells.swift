@@ -122,14 +122,14 @@ struct AggregationCells {
             let column = arguments[base.argument]
             let ls = column.longs, ds = column.doubles
             switch base {
-            case .longSum: updateLongs(slot, rows, cells, column) { sum, r in sum &+= ls[r] }
-            case .present: updateLongs(slot, rows, cells, column) { n, _ in n += 1 }
-            case .longMin: updateLongs(slot, rows, cells, column) { m, r in m = min(m, ls[r]) }
-            case .longMax: updateLongs(slot, rows, cells, column) { m, r in m = max(m, ls[r]) }
-            case .doubleSum where column.type.isIntegral: updateDoubles(slot, rows, cells, column) { sum, r in sum += Double(ls[r]) }
-            case .doubleSum: updateDoubles(slot, rows, cells, column) { sum, r in sum += ds[r] }
-            case .doubleMin: updateDoubles(slot, rows, cells, column) { m, r in m = min(m, ds[r]) }
-            case .doubleMax: updateDoubles(slot, rows, cells, column) { m, r in m = max(m, ds[r]) }
+            case .longSum: update(\.longs, slot, rows, cells, column) { sum, r in sum &+= ls[r] }
+            case .present: update(\.longs, slot, rows, cells, column) { n, _ in n += 1 }
+            case .longMin: update(\.longs, slot, rows, cells, column) { m, r in m = min(m, ls[r]) }
+            case .longMax: update(\.longs, slot, rows, cells, column) { m, r in m = max(m, ls[r]) }
+            case .doubleSum where column.type.isIntegral: update(\.doubles, slot, rows, cells, column) { sum, r in sum += Double(ls[r]) }
+            case .doubleSum: update(\.doubles, slot, rows, cells, column) { sum, r in sum += ds[r] }
+            case .doubleMin: update(\.doubles, slot, rows, cells, column) { m, r in m = min(m, ds[r]) }
+            case .doubleMax: update(\.doubles, slot, rows, cells, column) { m, r in m = max(m, ds[r]) }
             case .distinct:
                 for (r, c) in zip(rows, cells) where !column.isNull(r) { sets[slot][Int(c)].insert(column.value(at: r)) }
             case .last:
@@ -140,20 +140,12 @@ struct AggregationCells {
 
     // A lane is taken out of `self` while a loop updates it: reached through `self`, every row
     // would pay an exclusivity check.
-    private mutating func updateLongs(_ slot: Int, _ rows: [Int], _ cells: [Int32], _ column: Column,
-                                      _ update: (inout Int64, Int) -> Void) {
-        var lane = longs[slot]
-        longs[slot] = []
+    private mutating func update<T>(_ lanes: WritableKeyPath<AggregationCells, [[T]]>, _ slot: Int, _ rows: [Int], _ cells: [Int32],
+                                    _ column: Column, _ update: (inout T, Int) -> Void) {
+        var lane = self[keyPath: lanes][slot]
+        self[keyPath: lanes][slot] = []
         Self.fold(&lane, rows: rows, cells: cells, skippingNullsOf: column, update)
-        longs[slot] = lane
-    }
-
-    private mutating func updateDoubles(_ slot: Int, _ rows: [Int], _ cells: [Int32], _ column: Column,
-                                        _ update: (inout Double, Int) -> Void) {
-        var lane = doubles[slot]
-        doubles[slot] = []
-        Self.fold(&lane, rows: rows, cells: cells, skippingNullsOf: column, update)
-        doubles[slot] = lane
+        self[keyPath: lanes][slot] = lane
     }
 
     /// Applies `update(&lane[cell], row)` to each row's cell, skipping rows where `column` is null.
