@@ -146,6 +146,25 @@ import Testing
         #expect(try rows(runtime, "from A within 0L, 10000000L per 'hours' select *") == ["0, a, 4, 3", "0, b, 2, 2", "3600000, a, 4, 4"])
     }
 
+    /// Without `aggregate by` the engine clock is the aggregation's clock: a tick makes later
+    /// events with older timestamps late.
+    @Test func theEngineClockIsEventTime() throws {
+        for ignoring in [false, true] {
+            let runtime = try AppRuntime(source: """
+            define stream S (v long);
+            @IgnoreEventsOlderThanBuffer('\(ignoring)')
+            define aggregation A from S select sum(v) as total aggregate every sec ... min;
+            """)
+            try send(runtime, "S", 1_000, [.long(1)])
+            runtime.advanceTime(to: 5_000)
+            try send(runtime, "S", 2_000, [.long(2)])      // older than the clock's bucket: late
+            try send(runtime, "S", 5_500, [.long(4)])
+            #expect(try rows(runtime, "from A within 0L, 100000L per 'seconds' select *")
+                    == (ignoring ? ["1000, 1", "5000, 4"] : ["1000, 1", "2000, 2", "5000, 4"]))
+            #expect(try rows(runtime, "from A within 0L, 100000L per 'minutes' select *") == [ignoring ? "0, 5" : "0, 7"])
+        }
+    }
+
     /// `aggregate by` a string time, UTC unless it names a zone.
     @Test func aggregateByStringTimestamps() throws {
         let app = """

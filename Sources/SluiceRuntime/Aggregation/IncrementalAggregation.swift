@@ -80,7 +80,7 @@ final class IncrementalAggregation: Snapshottable {
             : groups.ids(for: groupBy.map { $0.evaluate(input) }, kinds: batch.kinds)
         let columns = arguments.map { $0.evaluate(input) }
 
-        advance(toNewest: durations[0].bucketStart(times.max()!))
+        advance(toNewest: max(durations[0].bucketStart(times.max()!), clockBucket))
         // Rows go to their finest bucket; those whose bucket was already handed on go on up.
         var rows = Array(0..<batch.count)
         for (level, duration) in durations.enumerated() {
@@ -94,6 +94,13 @@ final class IncrementalAggregation: Snapshottable {
             rows = rows.indices.filter { starts[$0] < before }.map { rows[$0] }
             if rows.isEmpty { break }
         }
+    }
+
+    /// Without `aggregate by`, the engine clock is event time: its bucket is current even before
+    /// an event of it arrives (ticks move it), as Siddhi's timer rolls buckets over.
+    private var clockBucket: Int64 {
+        if case .timestamp = eventTime { return durations[0].bucketStart(context.now) }
+        return .min
     }
 
     /// The rows of `chunk` that count, with their event times: current events that pass the
@@ -124,7 +131,7 @@ final class IncrementalAggregation: Snapshottable {
         let root = durations[0]
         if ignoresOlderThanBuffer {
             // Older than the buffer as it stood when the event arrived, event by event.
-            var newestSoFar = newest
+            var newestSoFar = max(newest, clockBucket)
             for i in keep.indices where keep[i] {
                 let start = root.bucketStart(times[i])
                 if newestSoFar != .min, start < root.step(newestSoFar, by: -bufferSize) { keep[i] = false }
