@@ -504,3 +504,58 @@ import Testing
         #expect(AggregationTimeText.range(pattern: "****-06-** **:**:**") == nil)
     }
 }
+
+/// Random out-of-order input, in random chunks, against a brute-force bucketing of every event:
+/// each duration must hold exactly what its buckets should, whenever it is read.
+@Suite struct AggregationDifferentialTests {
+    @Test(arguments: [0, 1, 3] as [Int64])
+    func matchesBruteForce(bufferSize: Int64) throws {
+        let runtime = try AppRuntime(source: """
+        define stream S (k string, v long, ts long);
+        @purge(enable='false') @BufferSize('\(bufferSize)')
+        define aggregation A from S select k, count() as n, sum(v) as total, min(v) as low, max(v) as high
+        group by k aggregate by ts every sec ... day;
+        """)
+        var state: UInt64 = 0x9E37_79B9 &+ UInt64(bufferSize)
+        func next(_ n: UInt64) -> Int64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int64((state >> 33) % n)
+        }
+        var sent: [(k: String, v: Int64, ts: Int64)] = []
+        var clock: Int64 = 1_496_289_950_000
+        let durations: [AggregationDuration] = [.seconds, .minutes, .hours, .days]
+        while sent.count < 600 {
+            var batch = EventBatch(types: [.string, .long, .long])
+            for _ in 0...next(5) {
+                clock += next(40_000)
+                // One in four arrives late: up to ten minutes.
+                let ts = next(4) == 0 ? clock - next(600_000) : clock
+                let event = (k: ["a", "b", "c"][Int(next(3))], v: next(100) - 20, ts: ts)
+                sent.append(event)
+                batch.append(timestamp: 1, values: [.string(event.k), .long(event.v), .long(event.ts)])
+            }
+            try runtime.send(batch, to: "S")
+            guard next(8) == 0 || sent.count >= 600 else { continue }
+            for duration in durations {
+                var expected: [String: (n: Int64, total: Int64, low: Int64, high: Int64)] = [:]
+                for e in sent {
+                    let key = "\(duration.bucketStart(e.ts)), \(e.k)"
+                    let old = expected[key] ?? (0, 0, .max, .min)
+                    expected[key] = (old.n + 1, old.total + e.v, min(old.low, e.v), max(old.high, e.v))
+                }
+                let result = try runtime.query("from A within 0L, 2000000000000L per '\(duration.name)' select *")
+                var actual: [String: (n: Int64, total: Int64, low: Int64, high: Int64)] = [:]
+                for i in 0..<result.rows.count {
+                    let row = result.rows.values(at: i)
+                    actual["\(row[0]), \(row[1])"] = (row[2].asInt64!, row[3].asInt64!, row[4].asInt64!, row[5].asInt64!)
+                }
+                #expect(actual.count == expected.count, "per \(duration.name) after \(sent.count) events")
+                for (key, want) in expected {
+                    let got = actual[key]
+                    #expect(got?.n == want.n && got?.total == want.total && got?.low == want.low && got?.high == want.high,
+                            "per \(duration.name), bucket \(key), after \(sent.count) events")
+                }
+            }
+        }
+    }
+}
