@@ -508,11 +508,11 @@ import Testing
 /// Random out-of-order input, in random chunks, against a brute-force bucketing of every event:
 /// each duration must hold exactly what its buckets should, whenever it is read.
 @Suite struct AggregationDifferentialTests {
-    @Test(arguments: [0, 1, 3] as [Int64])
-    func matchesBruteForce(bufferSize: Int64) throws {
+    @Test(arguments: [0, 1, 3] as [Int64], [false, true])
+    func matchesBruteForce(bufferSize: Int64, ignoringOlder: Bool) throws {
         let runtime = try AppRuntime(source: """
         define stream S (k string, v long, ts long);
-        @purge(enable='false') @BufferSize('\(bufferSize)')
+        @purge(enable='false') @BufferSize('\(bufferSize)') @IgnoreEventsOlderThanBuffer('\(ignoringOlder)')
         define aggregation A from S select k, count() as n, sum(v) as total, min(v) as low, max(v) as high
         group by k aggregate by ts every sec ... day;
         """)
@@ -522,6 +522,9 @@ import Testing
             return Int64((state >> 33) % n)
         }
         var sent: [(k: String, v: Int64, ts: Int64)] = []
+        /// What counts: with `ignoringOlder`, not what is older than the buffer when it arrives.
+        var counted: [(k: String, v: Int64, ts: Int64)] = []
+        var newestSecond = Int64.min
         var clock: Int64 = 1_496_289_950_000
         let durations: [AggregationDuration] = [.seconds, .minutes, .hours, .days]
         while sent.count < 600 {
@@ -532,13 +535,16 @@ import Testing
                 let ts = next(4) == 0 ? clock - next(600_000) : clock
                 let event = (k: ["a", "b", "c"][Int(next(3))], v: next(100) - 20, ts: ts)
                 sent.append(event)
+                let second = AggregationDuration.seconds.bucketStart(ts)
+                if !(ignoringOlder && newestSecond != .min && second < newestSecond - bufferSize * 1_000) { counted.append(event) }
+                newestSecond = max(newestSecond, second)
                 batch.append(timestamp: 1, values: [.string(event.k), .long(event.v), .long(event.ts)])
             }
             try runtime.send(batch, to: "S")
             guard next(8) == 0 || sent.count >= 600 else { continue }
             for duration in durations {
                 var expected: [String: (n: Int64, total: Int64, low: Int64, high: Int64)] = [:]
-                for e in sent {
+                for e in counted {
                     let key = "\(duration.bucketStart(e.ts)), \(e.k)"
                     let old = expected[key] ?? (0, 0, .max, .min)
                     expected[key] = (old.n + 1, old.total + e.v, min(old.low, e.v), max(old.high, e.v))
