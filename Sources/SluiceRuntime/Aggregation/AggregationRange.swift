@@ -29,7 +29,8 @@ struct AggregationRange {
         start = try compiler.compile(within)
         end = try withinEnd.map { e throws(Diagnostic) in try compiler.compile(e) }
         self.per = try compiler.compile(per)
-        for (e, x) in [(within, start)] + (withinEnd.map { [($0, end!)] } ?? []) {
+        let bounds = [(within, start)] + (withinEnd.map { [($0, end!)] } ?? [])
+        for (e, x) in bounds {
             guard x.type == .string || x.type == .long || x.type == .int else {
                 throw Diagnostic("'within' takes a time string or a long of milliseconds, found \(x.type)", at: e.range)
             }
@@ -48,12 +49,10 @@ struct AggregationRange {
                                  + aggregation.durations.map(\.name).joined(separator: ", "), at: per.range)
             }
         }
-        if let value = start.constant, !value.isNull, end == nil {
-            if Self.pattern(value) == nil {
-                throw Diagnostic("'within' pattern \"\(value)\" is not 'yyyy-MM-dd HH:mm:ss' with trailing fields as wildcards (**)", at: within.range)
-            }
+        if end == nil, let value = start.constant, !value.isNull, Self.pattern(value) == nil {
+            throw Diagnostic("'within' pattern \"\(value)\" is not 'yyyy-MM-dd HH:mm:ss' with trailing fields as wildcards (**)", at: within.range)
         }
-        for (e, x) in [(within, start)] + (withinEnd.map { [($0, end!)] } ?? []) where end != nil {
+        for (e, x) in bounds where end != nil {
             if let value = x.constant, !value.isNull, Self.instant(value) == nil {
                 throw Diagnostic("'within' time \"\(value)\" is not 'yyyy-MM-dd HH:mm:ss[ ±HH:mm]' or a long of milliseconds", at: e.range)
             }
