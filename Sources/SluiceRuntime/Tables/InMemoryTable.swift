@@ -78,23 +78,15 @@ final class InMemoryTable: Snapshottable, JoinSearchable {
         guard let store, !journal.isEmpty else { return }
         let changes = journal
         journal = []
-        while true {
-            do {
-                try store.apply(changes)
-                rowsInStore = nil
-                return
-            } catch {
-                let waits = context.storeWritesWait
-                context.storeWriteFailed(StoreWriteFailure(table: schema.name, changes: changes.count, reason: error.description,
-                                                           willRetry: waits))
-                if waits { continue }
-                rows = rowsInStore ?? rows
-                rowsInStore = nil
-                reindex()
-                columnar = nil
-                return
-            }
+        let written = context.writeThrough(table: schema.name, changes: changes.count) { () throws(TableStoreError) in
+            try store.apply(changes)
         }
+        if !written {
+            rows = rowsInStore ?? rows
+            reindex()
+            columnar = nil
+        }
+        rowsInStore = nil
     }
 
     /// The rows as a batch (timestamps 0), for scans.
