@@ -405,7 +405,8 @@ import Testing
     @Test func diagnostics() throws {
         let stream = "define stream S (k string, v double, ts long);\n"
         #expect(deployError(stream + "@store(type='rdbms')\ndefine aggregation A from S select sum(v) as s aggregate every sec ... min;")
-                == "2:1: @store on aggregations is not supported yet: 'A' would be kept in memory only")
+                == "2:1: @store aggregations need a database, which this embedding does not provide: 'A' would be kept in memory only "
+                    + "(run it on a node, or pass a store provider)")
         #expect(deployError(stream + "define aggregation A from S select stdDev(v) as s aggregate every sec ... min;")
                 == "2:36: 'stdDev' cannot be aggregated incrementally: use sum, count, avg, min, max or distinctCount")
         #expect(deployError(stream + "define aggregation A from S select sum(v) + 1 as s aggregate every sec ... min;")

@@ -206,6 +206,54 @@ struct AggregationCells {
         }
     }
 
+    // MARK: Stored rows
+
+    /// The cell of (`start`, `group`), if there is one.
+    func existingCell(start: Int64, group: Int32) -> Int32? { index[Key(start: start, group: group)] }
+
+    /// Cell `c` as a stored row holds it after its key: count, newest event time, then one value
+    /// per base. Untouched minimums and maximums are null, so databases never see infinities.
+    func storedValues(of c: Int32) -> [Value] {
+        let c = Int(c)
+        var row: [Value] = [.long(counts[c]), .long(latest[c])]
+        row.reserveCapacity(2 + layout.bases.count)
+        for (base, slot) in zip(layout.bases, layout.slots) {
+            switch base {
+            case .longSum, .present: row.append(.long(longs[slot][c]))
+            case .longMin: row.append(longs[slot][c] == .max ? .null : .long(longs[slot][c]))
+            case .longMax: row.append(longs[slot][c] == .min ? .null : .long(longs[slot][c]))
+            case .doubleSum: row.append(.double(doubles[slot][c]))
+            case .doubleMin, .doubleMax: row.append(doubles[slot][c].isFinite ? .double(doubles[slot][c]) : .null)
+            case .distinct: row.append(.string(DistinctValuesText.encode(sets[slot][c])))
+            case .last: row.append(values[slot][c])
+            }
+        }
+        return row
+    }
+
+    /// Creates cell (`start`, `group`) holding `stored` (as `storedValues(of:)` wrote it).
+    mutating func load(start: Int64, group: Int32, stored: [Value]) throws(TableStoreError) {
+        guard stored.count == 2 + layout.bases.count, let count = stored[0].asInt64, let newest = stored[1].asInt64 else {
+            throw TableStoreError("a stored bucket at \(start) has \(stored.count) values or no count, expected \(2 + layout.bases.count)")
+        }
+        let c = Int(cell(start: start, group: group))
+        counts[c] = count
+        latest[c] = newest
+        for (i, (base, slot)) in zip(layout.bases, layout.slots).enumerated() {
+            let v = stored[2 + i]
+            switch base {
+            case .longSum, .present, .longMin, .longMax: if let l = v.asInt64 { longs[slot][c] = l }
+            case .doubleSum, .doubleMin, .doubleMax: if let d = v.asDouble { doubles[slot][c] = d }
+            case .distinct:
+                guard case .string(let text) = v, let set = DistinctValuesText.decode(text) else {
+                    throw TableStoreError("a stored bucket at \(start) has an unreadable distinct set")
+                }
+                sets[slot][c] = set
+            case .last: values[slot][c] = v
+            }
+        }
+    }
+
     // MARK: Snapshots
 
     func snapshot(into w: inout StateWriter) {
@@ -216,15 +264,7 @@ struct AggregationCells {
         for lane in longs { w.write(lane) }
         for lane in doubles { w.write(lane) }
         for lane in sets {
-            for set in lane {
-                // Sorted by encoding, so that equal states write equal bytes.
-                let encoded = set.map { v -> (bytes: [UInt8], value: Value) in
-                    var one = StateWriter()
-                    one.write(v)
-                    return (one.bytes, v)
-                }
-                w.write(encoded.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }.map(\.value))
-            }
+            for set in lane { w.write(DistinctValuesText.canonicalOrder(set)) }
         }
         for lane in values { w.write(lane) }
     }

@@ -11,14 +11,6 @@ struct AggregationPlanner {
     static let aggregatable: Set<AggregatorKind> = [.sum, .count, .avg, .min, .max, .distinctCount]
 
     func make(_ definition: AggregationDefinition, input: StreamSchema) throws(Diagnostic) -> IncrementalAggregation {
-        for a in definition.annotations {
-            switch a.name.lowercased() {
-            case "store":
-                throw Diagnostic("@store on aggregations is not supported yet: '\(definition.name.name)' would be kept in memory only",
-                                 at: a.range)
-            default: break
-            }
-        }
         let bufferSize = try Self.count(definition, "BufferSize") ?? 0
         let ignoresOlder = try Self.flag(definition, "IgnoreEventsOlderThanBuffer") ?? false
         let durations = try AggregationDuration.kept(definition.granularity, at: definition.range)
@@ -64,8 +56,13 @@ struct AggregationPlanner {
 
         var layout = AggregationLayout()
         var arguments: [CompiledExpression] = []
+        var argumentNames: [String] = []
         var attributes: [StreamSchema.Attribute] = [.init(name: IncrementalAggregation.timestampAttribute, type: .long)]
-        func argument(_ e: CompiledExpression) -> Int {
+        func argument(_ e: CompiledExpression, _ source: Expression) -> Int {
+            // One argument per attribute: `sum(x)` and `avg(x)` then share their bases (and stored columns).
+            let name = Self.columnName(source)
+            if let name, let i = argumentNames.firstIndex(of: name), arguments[i].type == e.type { return i }
+            argumentNames.append(name ?? "arg\(arguments.count)")
             arguments.append(e)
             return arguments.count - 1
         }
@@ -99,7 +96,7 @@ struct AggregationPlanner {
                     if kind != .distinctCount, !arg.type.isNumeric {
                         throw Diagnostic("'\(kind.rawValue)' needs a numeric argument, found \(arg.type)", at: call.arguments[0].range)
                     }
-                    let a = argument(arg)
+                    let a = argument(arg, call.arguments[0])
                     let present = layout.base(.present(argument: a))
                     switch kind {
                     case .sum where arg.type.isIntegral: (output, type) = (.sum(layout.base(.longSum(argument: a)), present: present, type: .long), .long)
@@ -116,18 +113,28 @@ struct AggregationPlanner {
             } else {
                 // Not aggregated: the value of the bucket's newest event, as Siddhi keeps it.
                 let e = try plain.compile(item.expression)
-                (output, type) = (.last(layout.base(.last(argument: argument(e))), type: e.type), e.type == .object ? .string : e.type)
+                (output, type) = (.last(layout.base(.last(argument: argument(e, item.expression))), type: e.type), e.type == .object ? .string : e.type)
             }
             layout.outputs.append(output)
             attributes.append(.init(name: name, type: type))
         }
         var groupBy: [CompiledExpression] = []
         for g in definition.selector.groupBy { groupBy.append(try compiler.compile(g)) }
+        let tables = AggregationTables(
+            aggregation: definition.name.name,
+            groupBy: zip(definition.selector.groupBy, groupBy).enumerated().map { i, g in (Self.columnName(g.0) ?? "AGG_GROUP_\(i)", g.1.type) },
+            layout: layout, arguments: zip(argumentNames, arguments).map { ($0, $1.type) })
 
         return IncrementalAggregation(name: definition.name.name, durations: durations,
                                       schema: StreamSchema(name: definition.name.name, attributes: attributes), layout: layout,
                                       filter: filter, eventTime: eventTime, groupBy: groupBy, arguments: arguments,
-                                      bufferSize: bufferSize, ignoresOlderThanBuffer: ignoresOlder, retention: retention, context: context)
+                                      bufferSize: bufferSize, ignoresOlderThanBuffer: ignoresOlder, retention: retention, tables: tables, context: context)
+    }
+
+    /// The column a stored aggregation names after `e`: an attribute's own name; nil for anything else.
+    private static func columnName(_ e: Expression) -> String? {
+        if case .variable(let v) = e.kind { return v.attribute.name }
+        return nil
     }
 
     /// `@BufferSize('3')`.

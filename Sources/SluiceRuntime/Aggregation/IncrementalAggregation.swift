@@ -13,6 +13,9 @@ import SluiceCore
 /// Siddhi 4 put such events in bucket 0 (siddhi#859), and Siddhi 5 keys buckets by their own time
 /// for the same reason. A query reads each event exactly once: from the duration it asks for,
 /// plus the finer durations' buckets that have not been handed on yet (siddhi#1680).
+///
+/// With `@store`, every duration's buckets are also rows of a database table
+/// (`AggregationTables`): each chunk writes the buckets it changed, and a deploy loads them back.
 final class IncrementalAggregation: Snapshottable {
     /// Where an event's time comes from.
     enum EventTime {
@@ -41,6 +44,13 @@ final class IncrementalAggregation: Snapshottable {
     /// `@purge`; nil keeps every bucket.
     let retention: AggregationRetention?
     let context: ExecutionContext
+    /// The tables a `@store` keeps the buckets in.
+    let tables: AggregationTables
+    /// The databases of `@store`; nil when kept in memory only.
+    private(set) var store: AggregationStore?
+    /// A write was given up on and the database could not be read back since: the next chunk
+    /// reads it first, and is refused while it cannot.
+    private var needsReload = false
 
     private let groups = GroupKeyIndex()
     /// Per duration, finest first.
@@ -54,7 +64,7 @@ final class IncrementalAggregation: Snapshottable {
 
     init(name: String, durations: [AggregationDuration], schema: StreamSchema, layout: AggregationLayout, filter: CompiledExpression?,
          eventTime: EventTime, groupBy: [CompiledExpression], arguments: [CompiledExpression], bufferSize: Int64,
-         ignoresOlderThanBuffer: Bool, retention: AggregationRetention?, context: ExecutionContext) {
+         ignoresOlderThanBuffer: Bool, retention: AggregationRetention?, tables: AggregationTables, context: ExecutionContext) {
         self.name = name
         self.durations = durations
         self.schema = schema
@@ -67,6 +77,7 @@ final class IncrementalAggregation: Snapshottable {
         self.ignoresOlderThanBuffer = ignoresOlderThanBuffer
         self.retention = retention
         self.context = context
+        self.tables = tables
         levels = durations.map { _ in AggregationCells(layout: layout) }
         handedOnBefore = durations.map { _ in .min }
     }
@@ -74,6 +85,7 @@ final class IncrementalAggregation: Snapshottable {
     // MARK: Arrivals
 
     func process(_ chunk: EventBatch) {
+        guard !needsReload || reloadAfterFailure() else { return }
         guard let (batch, times) = countedRows(of: chunk) else { return }
         let input = EvaluationInput(batch: batch, now: context.now, context: context)
         let groupIDs = groupBy.isEmpty ? [Int32](repeating: 0, count: batch.count)
@@ -89,11 +101,13 @@ final class IncrementalAggregation: Snapshottable {
             cells.reserveCapacity(rows.count)
             for i in rows.indices { cells.append(levels[level].cell(start: starts[i], group: groupIDs[rows[i]])) }
             levels[level].add(rows: rows, cells: cells, timestamps: times, arguments: columns)
+            store?.touched(level, cells)
             guard level + 1 < levels.count else { break }
             let before = handedOnBefore[level]
             rows = rows.indices.filter { starts[$0] < before }.map { rows[$0] }
             if rows.isEmpty { break }
         }
+        writeThrough()
     }
 
     /// Without `aggregate by`, the engine clock is event time: its bucket is current even before
@@ -163,6 +177,7 @@ final class IncrementalAggregation: Snapshottable {
                     let from = levels[level]
                     let target = levels[level + 1].cell(start: coarser.bucketStart(from.starts[Int(c)]), group: from.groups[Int(c)])
                     levels[level + 1].merge(from, cell: c, into: target)
+                    store?.touched(level + 1, cell: target)
                 }
             }
             handedOnBefore[level] = frontier
@@ -179,7 +194,11 @@ final class IncrementalAggregation: Snapshottable {
             guard let period = retention.periods[level] else { continue }
             var cutoff = newest - period
             if level + 1 < levels.count { cutoff = min(cutoff, handedOnBefore[level]) }
-            if let oldest = levels[level].bucketStarts.first, oldest < cutoff { levels[level].removeBuckets(before: cutoff) }
+            if let oldest = levels[level].bucketStarts.first, oldest < cutoff {
+                let dirty = store?.purging(level, before: cutoff, levels[level], groupValues: groupValues)
+                levels[level].removeBuckets(before: cutoff)
+                if let dirty { store?.renumbered(level, dirtyKeys: dirty, levels[level]) }
+            }
         }
     }
 
@@ -236,5 +255,100 @@ final class IncrementalAggregation: Snapshottable {
         guard handedOn.count == levels.count else { throw SnapshotError("aggregation '\(name)' has \(levels.count) durations") }
         handedOnBefore = handedOn
         for i in levels.indices { try levels[i].restore(from: &r) }
+        // The database follows the snapshot, so that a restart loads what it restored.
+        if let store {
+            for level in levels.indices {
+                var rows = (0..<Int32(levels[level].count)).map { tables.row(levels[level], $0, groupValues: groupValues(levels[level].groups[Int($0)])) }
+                if level == 0, let clock = clockRow { rows.append(clock) }
+                try store.stores[level].replaceAll(with: rows)
+            }
+            store.holds(levels, clock: clockRow)
+            needsReload = false
+        }
+    }
+
+    // MARK: Stores
+
+    /// The group-by values of group `id`.
+    private func groupValues(_ id: Int32) -> [Value] { groupBy.isEmpty ? [] : groups.keys[Int(id)] }
+
+    /// The finest table's clock row; nil before the first event.
+    private var clockRow: [Value]? {
+        newest == .min ? nil : tables.clockRow(newest: newest, nextPurge: nextPurge == .min ? nil : nextPurge)
+    }
+
+    /// Makes `store` this aggregation's databases and loads the buckets they hold.
+    func attach(_ store: AggregationStore) throws(TableStoreError) {
+        try load(from: store)
+        self.store = store
+    }
+
+    /// Replaces every bucket, the groups and the clock with what `store` holds.
+    private func load(from store: AggregationStore) throws(TableStoreError) {
+        var loaded = durations.map { _ in AggregationCells(layout: layout) }
+        var groupKeys: [Int32: [Value]] = [:]
+        var clock: [Value]?
+        for level in durations.indices {
+            for row in try store.stores[level].loadRows() {
+                let parts = try tables.parts(of: row)
+                if parts.group == AggregationTables.clockGroup {
+                    if level == 0 { clock = row }
+                    continue
+                }
+                guard let group = Int32(exactly: parts.group), group >= 0 else {
+                    throw TableStoreError("a stored row of aggregation '\(name)' has group id \(parts.group)")
+                }
+                groupKeys[group] = parts.groupValues
+                try loaded[level].load(start: parts.start, group: group, stored: parts.stored)
+            }
+        }
+        if !groupBy.isEmpty {
+            // Ids stay as stored, so groups keep their order; a purged group's id keeps a key no event has.
+            let unused = [Value](repeating: .null, count: groupBy.count + 1)
+            let count = Int(groupKeys.keys.max().map { $0 + 1 } ?? 0)
+            groups.replace(with: (0..<count).map { groupKeys[Int32($0)] ?? unused })
+        }
+        levels = loaded
+        if let clock {
+            let parts = try tables.parts(of: clock)
+            newest = parts.start
+            nextPurge = parts.stored[1].asInt64 ?? .min
+        } else {
+            newest = levels[0].bucketStarts.last ?? .min
+            nextPurge = .min
+        }
+        // Each duration has handed on what the newest bucket, less the buffer, has left behind.
+        var frontier = newest == .min ? .min : durations[0].step(newest, by: -bufferSize)
+        for level in levels.indices {
+            if level > 0, frontier != .min { frontier = durations[level].bucketStart(frontier) }
+            handedOnBefore[level] = frontier
+        }
+        store.holds(levels, clock: clock)
+    }
+
+    /// Writes the buckets this chunk changed, coarsest duration first, each duration's table in
+    /// one transaction. When a write is given up on, the aggregation goes back to what the
+    /// database holds.
+    private func writeThrough() {
+        guard let store else { return }
+        let changes = store.changes(levels, clock: clockRow, groupValues: groupValues)
+        for level in levels.indices.reversed() where !changes[level].isEmpty {
+            let written = context.writeThrough(table: tables.tableName(durations[level]), changes: changes[level].count) {
+                () throws(TableStoreError) in try store.stores[level].apply(changes[level])
+            }
+            guard written else {
+                do { try load(from: store) } catch { needsReload = true }
+                return
+            }
+        }
+    }
+
+    /// Reads the database back after a failed write; false (the failure reported) while it cannot.
+    private func reloadAfterFailure() -> Bool {
+        guard let store else { return true }
+        needsReload = !context.writeThrough(table: tables.tableName(durations[0]), changes: 0) { () throws(TableStoreError) in
+            try load(from: store)
+        }
+        return !needsReload
     }
 }

@@ -132,6 +132,9 @@ public final class AppRuntime {
             throw Diagnostic("stream '\(source.name)' is not defined", at: source.range)
         }
         let aggregation = try AggregationPlanner(context: context).make(definition, input: junction.schema)
+        if let store = definition.annotations.first(where: { $0.name.lowercased() == "store" }) {
+            try attachStore(store, to: aggregation, definition: definition)
+        }
         global.aggregations[definition.name.name] = aggregation
         stateful.append(aggregation)
         // Subscribed before any query: a join reading the aggregation sees the events that just arrived, as in Siddhi.
@@ -139,21 +142,46 @@ public final class AppRuntime {
     }
 
     private func attachStore(_ store: Annotation, to table: InMemoryTable, definition: TableDefinition) throws(Diagnostic) {
-        guard let stores else {
-            throw Diagnostic("@store tables need a database, which this embedding does not provide: '\(definition.name.name)' "
-                             + "would be kept in memory only (run it on a node, or pass a store provider)", at: store.range)
-        }
+        let stores = try storeProvider(store, for: "tables", named: definition.name.name)
         let keys = InMemoryTable.keys(of: definition)
         let request = TableStoreRequest(definition: definition, store: store, schema: table.schema, primaryKey: keys.primaryKey,
                                         indexes: keys.indexes, appName: name)
+        try loadingStore(of: "table '\(definition.name.name)'", at: store.range) { try table.attach(try stores(request)) }
+    }
+
+    /// One table per duration, `<A>_<DURATION>`, as Siddhi keeps a stored aggregation.
+    private func attachStore(_ store: Annotation, to aggregation: IncrementalAggregation,
+                             definition: AggregationDefinition) throws(Diagnostic) {
+        let stores = try storeProvider(store, for: "aggregations", named: definition.name.name)
+        let tables = aggregation.tables
+        try loadingStore(of: "aggregation '\(definition.name.name)'", at: store.range) {
+            let opened = try aggregation.durations.map { duration in
+                let table = tables.definition(duration, store: store, at: definition.range)
+                return try stores(TableStoreRequest(definition: table, store: table.annotations[0], schema: tables.schema(duration),
+                                                    primaryKey: AggregationTables.primaryKey, indexes: [], appName: name))
+            }
+            try aggregation.attach(AggregationStore(tables: tables, stores: opened))
+        }
+    }
+
+    private func storeProvider(_ store: Annotation, for kind: String, named: String) throws(Diagnostic) -> TableStoreProvider {
+        guard let stores else {
+            throw Diagnostic("@store \(kind) need a database, which this embedding does not provide: '\(named)' "
+                             + "would be kept in memory only (run it on a node, or pass a store provider)", at: store.range)
+        }
+        return stores
+    }
+
+    /// Runs `open`, turning what fails into a diagnostic at the `@store` annotation.
+    private func loadingStore(of what: String, at range: SourceRange, _ open: () throws -> Void) throws(Diagnostic) {
         do {
-            try table.attach(try stores(request))
+            try open()
         } catch let error as TableStoreError {
-            throw Diagnostic("cannot load table '\(definition.name.name)' from its store: \(error.description)", at: store.range)
+            throw Diagnostic("cannot load \(what) from its store: \(error.description)", at: range)
         } catch let error as Diagnostic {
             throw error
         } catch {
-            throw Diagnostic("cannot open the store of table '\(definition.name.name)': \(error)", at: store.range)
+            throw Diagnostic("cannot open the store of \(what): \(error)", at: range)
         }
     }
 

@@ -158,11 +158,18 @@ final class GroupKeyIndex: Snapshottable {
     }
 
     func restore(from r: inout StateReader) throws {
+        let n = try r.readCount()
+        var restored: [[Value]] = []
+        for _ in 0..<n { restored.append(try r.readValues()) }
+        replace(with: restored)
+    }
+
+    /// Makes `keys` the groups, the i-th with id i.
+    func replace(with keys: [[Value]]) {
         longIDs = LongKeyTable()
         stringIDs = StringKeyTable()
         valueIDs = [:]
-        keys = []
-        let n = try r.readCount()
-        for _ in 0..<n { insert(try r.readValues()) }
+        self.keys = []
+        for key in keys { insert(key) }
     }
 }
