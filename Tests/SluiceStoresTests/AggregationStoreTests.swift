@@ -81,6 +81,33 @@ enum StoredAggregation {
         let reloaded = try AppRuntime(source: app(store, name: name), stores: stores.provider)
         #expect(try results(reloaded, name: name, per: "minutes") == perMinutes)
     }
+
+    /// Sends a trade while `down` holds the database: it goes to the fault stream, the aggregation
+    /// goes back to what the database holds, and once `up` it goes on from there, a restart too.
+    static func checkOutage(store: String, name: String, stores: RDBMSStores, down: () throws -> Void,
+                            up: () -> Void) throws -> StoreWriteFailure {
+        let app = app(store, name: name, onError: "STREAM")
+        let runtime = try AppRuntime(source: app, stores: stores.provider)
+        let failed = try runtime.collect("Failed")
+        let reported = NIOLockedValueBox<[StoreWriteFailure]>([])
+        runtime.onStoreFailure { failure in reported.withLockedValue { $0.append(failure) } }
+        try send(runtime, trades.prefix(1))
+
+        try down()
+        try send(runtime, trades[1..<2])
+        let failure = try #require(reported.withLockedValue { $0 }.first)
+        #expect(!failure.willRetry)
+        #expect(failed.withLockedValue { $0 }.map { $0[0] } == [.string("WSO2")])
+        up()
+
+        // The WSO2 trade was handed back: the aggregation is what the database holds, and goes on from it.
+        try send(runtime, trades[2..<3])
+        let expected: [[Value]] = [row(0, "IBM", 40, 2, 1, 30, 1)]
+        #expect(try results(runtime, name: name, per: "minutes") == expected)
+        let restarted = try AppRuntime(source: app, stores: stores.provider)
+        #expect(try results(restarted, name: name, per: "minutes") == expected)
+        return failure
+    }
 }
 
 @Suite struct AggregationStoreTests {
@@ -137,29 +164,13 @@ enum StoredAggregation {
 
     @Test func aLockedFileGoesToTheFaultStreamAndTheBucketsFollowTheFile() throws {
         let directory = temporaryDirectory()
-        let waits = RecordedWaits()
-        let stores = RDBMSStores(dataDirectory: directory, retry: waits.retry(attempts: 2))
-        let app = StoredAggregation.app("@store(type='rdbms', jdbc.url='jdbc:sqlite:trades.db')", onError: "STREAM")
-        let runtime = try AppRuntime(source: app, stores: stores.provider)
-        let failed = try runtime.collect("Failed")
-        let reported = NIOLockedValueBox<[StoreWriteFailure]>([])
-        runtime.onStoreFailure { failure in reported.withLockedValue { $0.append(failure) } }
-        try StoredAggregation.send(runtime, StoredAggregation.trades.prefix(1))
-
-        let lock = try StoreDownTests.WriteLock(path: directory + "/trades.db")
-        try StoredAggregation.send(runtime, StoredAggregation.trades[1..<2])
-        let failure = try #require(reported.withLockedValue { $0 }.first)
-        #expect(failure.table == "TradeAgg_SECONDS" && !failure.willRetry)
+        let stores = RDBMSStores(dataDirectory: directory, retry: RecordedWaits().retry(attempts: 2))
+        var lock: StoreDownTests.WriteLock?
+        let failure = try StoredAggregation.checkOutage(store: "@store(type='rdbms', jdbc.url='jdbc:sqlite:trades.db')", name: "TradeAgg",
+                                                        stores: stores, down: { lock = try StoreDownTests.WriteLock(path: directory + "/trades.db") },
+                                                        up: { lock?.release() })
+        #expect(failure.table == "TradeAgg_SECONDS")
         #expect(failure.reason.contains("database is locked"))
-        #expect(failed.withLockedValue { $0 }.map { $0[0] } == [.string("WSO2")])
-        lock.release()
-
-        // The WSO2 trade was handed back: the aggregation is what the file holds, and goes on from it.
-        try StoredAggregation.send(runtime, StoredAggregation.trades[2..<3])
-        let expected: [[Value]] = [StoredAggregation.row(0, "IBM", 40, 2, 1, 30, 1)]
-        #expect(try StoredAggregation.results(runtime, per: "minutes") == expected)
-        let restarted = try AppRuntime(source: app, stores: stores.provider)
-        #expect(try StoredAggregation.results(restarted, per: "minutes") == expected)
     }
 
     @Test func withoutAProviderAStoredAggregationIsRefused() {
@@ -188,12 +199,23 @@ struct PostgresAggregationStoreTests {
         // The tables, as PostgreSQL spells the names, and the hour's buckets.
         let restarted = try AppRuntime(source: """
             @store(type='rdbms', jdbc.url='\(url)', table.name='\(name.lowercased())_hours')
+            @PrimaryKey('AGG_TIMESTAMP', 'AGG_GROUP')
             define table Hours (AGG_TIMESTAMP long, AGG_GROUP long, symbol string, AGG_COUNT long);
             """, stores: RDBMSStores(dataDirectory: temporaryDirectory()).provider)
         #expect(try restarted.rows("from Hours select AGG_TIMESTAMP, AGG_GROUP, symbol, AGG_COUNT") == [
             [.long(StoredAggregation.hour0), .long(0), .string("IBM"), .long(6)],
             [.long(StoredAggregation.hour0), .long(1), .string("WSO2"), .long(2)],
         ])
+    }
+
+    @Test(.enabled(if: TestPostgres.control != nil, "SLUICE_TEST_POSTGRES_CTL is unset: nothing can stop the server"))
+    func aStoppedServerGoesToTheFaultStreamAndTheBucketsFollowTheDatabase() throws {
+        let stores = RDBMSStores(dataDirectory: temporaryDirectory(), retry: RecordedWaits().retry(attempts: 2))
+        defer { TestPostgres.server("resume") }
+        let failure = try StoredAggregation.checkOutage(store: "@store(type='rdbms', jdbc.url='\(TestPostgres.url ?? "")')", name: name,
+                                                        stores: stores, down: { TestPostgres.server("pause") },
+                                                        up: { TestPostgres.server("resume") })
+        #expect(failure.table == "\(name)_SECONDS")
     }
 
     @Test func aServerThatIsNotThereFailsTheDeployAfterItsRetries() throws {
