@@ -166,9 +166,9 @@ enum StoredAggregation {
         let directory = temporaryDirectory()
         let stores = RDBMSStores(dataDirectory: directory, retry: RecordedWaits().retry(attempts: 2))
         var lock: StoreDownTests.WriteLock?
-        let failure = try StoredAggregation.checkOutage(store: "@store(type='rdbms', jdbc.url='jdbc:sqlite:trades.db')", name: "TradeAgg",
-                                                        stores: stores, down: { lock = try StoreDownTests.WriteLock(path: directory + "/trades.db") },
-                                                        up: { lock?.release() })
+        let failure = try StoredAggregation.checkOutage(
+            store: "@store(type='rdbms', jdbc.url='jdbc:sqlite:trades.db')", name: "TradeAgg", stores: stores,
+            down: { lock = try StoreDownTests.WriteLock(path: directory + "/trades.db") }, up: { lock?.release() })
         #expect(failure.table == "TradeAgg_SECONDS")
         #expect(failure.reason.contains("database is locked"))
     }

@@ -122,13 +122,14 @@ struct AggregationPlanner {
         for g in definition.selector.groupBy { groupBy.append(try compiler.compile(g)) }
         let tables = AggregationTables(
             aggregation: definition.name.name,
-            groupBy: zip(definition.selector.groupBy, groupBy).enumerated().map { i, g in (Self.columnName(g.0) ?? "AGG_GROUP_\(i)", g.1.type) },
+            groupBy: groupBy.indices.map { i in (Self.columnName(definition.selector.groupBy[i]) ?? "AGG_GROUP_\(i)", groupBy[i].type) },
             layout: layout, arguments: zip(argumentNames, arguments).map { ($0, $1.type) })
 
         return IncrementalAggregation(name: definition.name.name, durations: durations,
                                       schema: StreamSchema(name: definition.name.name, attributes: attributes), layout: layout,
                                       filter: filter, eventTime: eventTime, groupBy: groupBy, arguments: arguments,
-                                      bufferSize: bufferSize, ignoresOlderThanBuffer: ignoresOlder, retention: retention, tables: tables, context: context)
+                                      bufferSize: bufferSize, ignoresOlderThanBuffer: ignoresOlder, retention: retention, tables: tables,
+                                      context: context)
     }
 
     /// The column a stored aggregation names after `e`: an attribute's own name; nil for anything else.

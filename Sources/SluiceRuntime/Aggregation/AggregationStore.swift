@@ -49,7 +49,7 @@ final class AggregationStore {
     func purging(_ level: Int, before cutoff: Int64, _ cells: AggregationCells, groupValues: (Int32) -> [Value]) -> [AggregationCells.Key] {
         for c in cells.cells(startingIn: Int64.min..<cutoff) {
             let key = AggregationCells.Key(start: cells.starts[Int(c)], group: cells.groups[Int(c)])
-            if persisted[level].remove(key) != nil { removed[level].append(tables.row(cells, c, groupValues: groupValues(cells.groups[Int(c)]))) }
+            if persisted[level].remove(key) != nil { removed[level].append(tables.row(cells, c, groupValues: groupValues)) }
         }
         return dirty[level].map { AggregationCells.Key(start: cells.starts[Int($0)], group: cells.groups[Int($0)]) }
     }
@@ -66,7 +66,7 @@ final class AggregationStore {
         for level in levels.indices {
             var changes = removed[level].map(TableChange.delete)
             for c in dirty[level] {
-                let row = tables.row(levels[level], c, groupValues: groupValues(levels[level].groups[Int(c)]))
+                let row = tables.row(levels[level], c, groupValues: groupValues)
                 let key = AggregationCells.Key(start: levels[level].starts[Int(c)], group: levels[level].groups[Int(c)])
                 // An update finds its row by the primary key, which a bucket never changes.
                 changes.append(persisted[level].insert(key).inserted ? .insert(row) : .update(old: row, new: row))

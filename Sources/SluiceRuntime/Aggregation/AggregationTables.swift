@@ -84,9 +84,10 @@ struct AggregationTables {
 
     static var primaryKey: [String] { [IncrementalAggregation.timestampAttribute, groupColumn] }
 
-    /// The row of cell `c`, whose group has the values `groupValues`.
-    func row(_ cells: AggregationCells, _ c: Int32, groupValues: [Value]) -> [Value] {
-        [.long(cells.starts[Int(c)]), .long(Int64(cells.groups[Int(c)]))] + groupValues + cells.storedValues(of: c)
+    /// The row of cell `c`; `groupValues` gives a group id's group-by values.
+    func row(_ cells: AggregationCells, _ c: Int32, groupValues: (Int32) -> [Value]) -> [Value] {
+        let group = cells.groups[Int(c)]
+        return [.long(cells.starts[Int(c)]), .long(Int64(group))] + groupValues(group) + cells.storedValues(of: c)
     }
 
     /// The clock row: the newest finest bucket, and in `AGG_EVENT_TIMESTAMP` when the next purge is due.

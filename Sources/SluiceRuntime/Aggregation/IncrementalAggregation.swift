@@ -258,7 +258,7 @@ final class IncrementalAggregation: Snapshottable {
         // The database follows the snapshot, so that a restart loads what it restored.
         if let store {
             for level in levels.indices {
-                var rows = (0..<Int32(levels[level].count)).map { tables.row(levels[level], $0, groupValues: groupValues(levels[level].groups[Int($0)])) }
+                var rows = (0..<Int32(levels[level].count)).map { tables.row(levels[level], $0, groupValues: groupValues) }
                 if level == 0, let clock = clockRow { rows.append(clock) }
                 try store.stores[level].replaceAll(with: rows)
             }
