@@ -38,9 +38,13 @@ demo: build
 # executable of every dependency (swift-protobuf's protoc and abseil among them).
 # The `@store` tests need a PostgreSQL server: tools/test_postgres.sh installs one if missing, runs
 # a throwaway cluster on loopback for the length of the tests, and stops it whatever they give.
+# The PostgreSQL suites run on their own, one test at a time, against a server started for
+# them: some of their tests stop that server, which no other test may see.
 unit: deps
+	env -u SLUICE_TEST_POSTGRES_URL $(SWIFT) test
 	@url=$$(tools/test_postgres.sh start) || exit 1; \
-		SLUICE_TEST_POSTGRES_URL=$$url SLUICE_TEST_POSTGRES_CTL=$(CURDIR)/tools/test_postgres.sh $(SWIFT) test; \
+		SLUICE_TEST_POSTGRES_URL=$$url SLUICE_TEST_POSTGRES_CTL=$(CURDIR)/tools/test_postgres.sh \
+		$(SWIFT) test --skip-build --no-parallel --filter 'PostgresStoreTests|PostgresAggregationStoreTests'; \
 		status=$$?; tools/test_postgres.sh stop; exit $$status
 
 build-debug: deps
