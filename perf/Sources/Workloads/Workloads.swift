@@ -24,6 +24,7 @@ public enum Workload: String, CaseIterable, Sendable {
     case lengthBatch
     case join
     case pattern
+    case aggregation
 
     public static let requestStream = "define stream Request (tenant string, ts long, responseTime long);"
     public static let keyedStream = "define stream Keyed (key long, ts long, responseTime long);"
@@ -47,6 +48,13 @@ public enum Workload: String, CaseIterable, Sendable {
                 from every e1=Request[responseTime > 500] -> e2=Request[responseTime < 100] within 1 min
                 select e1.tenant as tenant, e1.responseTime as slow, e2.responseTime as fast insert into Out;
             end;
+            """
+        case .aggregation:
+            """
+            define stream Out (tenant string);
+            define aggregation RequestAgg from Request
+            select tenant, avg(responseTime) as avgRt, max(responseTime) as maxRt, count() as n
+            group by tenant aggregate by ts every sec ... day;
             """
         case .join:
             """
@@ -80,6 +88,7 @@ public enum Workload: String, CaseIterable, Sendable {
         case .lengthBatch: "lengthBatch(1000) sum"
         case .join: "join length(10) both sides on tenant"
         case .pattern: "every A -> B within 1 min per tenant"
+        case .aggregation: "aggregation by ts every sec...day per tenant avg+max+count"
         }
     }
 }
@@ -218,6 +227,21 @@ public func check(_ workload: Workload) throws -> (rows: Int, chunks: Int) {
             }
         }
         guard rows == expected else { throw CheckFailure("pattern: \(rows) rows out, expected \(expected)") }
+    case .aggregation:
+        // Nothing is output; the per-minute buckets read back must count every event once, per tenant.
+        let found = try driver.runtime.query("from RequestAgg within \(Shape.baseTimestamp - 86_400_000)L, \(Shape.baseTimestamp + 86_400_000)L "
+                                             + "per 'minutes' select tenant, n")
+        var counted: [String: Int64] = [:]
+        for r in 0..<found.rows.count {
+            guard case .string(let t) = found.rows.columns[0].value(at: r), case .long(let n) = found.rows.columns[1].value(at: r) else {
+                throw CheckFailure("aggregation: unexpected row \(found.rows.values(at: r))")
+            }
+            counted[t, default: 0] += n
+        }
+        var expected: [String: Int64] = [:]
+        for i in 0..<Shape.eventsPerIteration { expected[ResponseTimeGenerator.tenantNames[tenant(ofEvent: i)], default: 0] += Int64(iterations) }
+        guard counted == expected else { throw CheckFailure("aggregation: per-tenant counts \(counted.count) tenants differ from \(expected.count)") }
+        return (found.rows.count, driver.counter.chunks)
     case .externalTimeBatch:
         // 1,228,800 ms of events: the event at +1,000,000 ms closes the first window, one row per tenant.
         guard rows == 50 else { throw CheckFailure("externalTimeBatch: \(rows) rows out, expected 50") }
