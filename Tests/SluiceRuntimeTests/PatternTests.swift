@@ -92,6 +92,14 @@ import Testing
         #expect(try expectRestoreAnywhereMatches("@app:name('L')\n" + app, Self.abcInput + [event("A", 6, "3"), event("B", 7, "40")]).count >= 0)
     }
 
+    /// `every (…)` on a group that more elements follow (siddhi-core's EveryPatternTestCase.testQuery5).
+    @Test func everyOnALeadingGroup() throws {
+        let app = "define stream S1 (symbol string, price double);\ndefine stream S2 (symbol string, price double);\n"
+            + "from every (e1=S1 -> e3=S1) -> e2=S2[price > e1.price] select e1.price as a, e3.price as b, e2.price as c insert into O;"
+        let input = [55.6, 54, 53.6, 53].enumerated().map { event("S1", Int64($0.offset), "\"WSO2\", \($0.element)") } + [event("S2", 9, "\"IBM\", 57.7")]
+        #expect(try run(app, input) == ["O [55.6,54.0,57.7]", "O [53.6,53.0,57.7]"])
+    }
+
     /// `every` on a later element: the partial keeps waiting there after each match.
     @Test func everyInTheChain() throws {
         let app = Self.abc + "from e1=A -> every e2=B[id > e1.id] -> e3=C select e1.id as a, e2.id as b, e3.id as c insert into O;"

@@ -9,14 +9,15 @@ import SluiceCore
 /// element per event. Absences complete on the engine clock's timers. A partial whose first event
 /// is older than `within` is dropped when a later event arrives.
 final class PatternProcessor: Processor, Snapshottable, TimeDriven {
-    enum Restart {
+    enum Restart: Equatable {
         /// No `every`: one start, ever.
         case once
         /// `every` on the first element: a new start as soon as the first element has taken its
         /// events (every event, for one stream event).
         case eachFirst
-        /// `every (…)` around the chain: a new start only when no match is in progress.
-        case afterEachMatch
+        /// `every (…)` around the first `elements` elements (the whole chain, or a group that more
+        /// elements follow): a new start only when no partial is inside that group.
+        case afterGroup(elements: Int)
     }
 
     let elements: [PatternElement]
@@ -114,8 +115,8 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
             case .count: if !hasFreshStart { enter(0, [], first: PartialPool.noEvent, at: time, into: &out, isStart: true) }
             default: if pools[0].isEmpty { enter(0, [], first: PartialPool.noEvent, at: time, into: &out, isStart: true) }
             }
-        case .afterEachMatch:
-            let idle = pools.allSatisfy(\.isEmpty)
+        case .afterGroup(let end):
+            let idle = pools[..<end].allSatisfy(\.isEmpty)
             if elements[0].takesSteps {
                 if idle { enter(0, [], first: PartialPool.noEvent, at: time, into: &out, isStart: true) }
             } else {

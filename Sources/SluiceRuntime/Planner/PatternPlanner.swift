@@ -101,8 +101,13 @@ extension QueryPlanner {
             try chain(inner)
             try chain(rest)
         case .every(let inner):
-            restart = .afterEachMatch
             try chain(inner)
+            restart = .afterGroup(elements: written.count)
+        case .next(.every(let group), let rest):
+            // `every (e1=A -> e2=B) -> e3=C`: the group starts again once a partial has left it.
+            try chain(group)
+            restart = .afterGroup(elements: written.count)
+            try chain(rest)
         default:
             restart = .once
             try chain(state.root)
