@@ -213,6 +213,12 @@ final class EngineLoop: @unchecked Sendable {
                 eventsIn.wrappingIncrement(by: batch.count, ordering: .relaxed)
                 batchesIn.wrappingIncrement(ordering: .relaxed)
                 acknowledge(duplicate: false)
+            } catch where error.inputApplied {
+                // Only a stored table refused its part (reported to the log and metrics already):
+                // the rest of the app has the batch, so the producer must not send it again.
+                eventsIn.wrappingIncrement(by: batch.count, ordering: .relaxed)
+                batchesIn.wrappingIncrement(ordering: .relaxed)
+                acknowledge(duplicate: false)
             } catch {
                 acknowledgements?.forget(root)
                 reply.refused(producer: producer, sequence: sequence, reason: error.description)

@@ -107,8 +107,8 @@ final class SQLiteTableStore: TableStore {
         case (.int64(let v), .string): .string(String(v))
         case (.double(let v), .float): .float(Float(v))
         case (.double(let v), .double): .double(v)
-        case (.double(let v), .int): .int(Int32(v))
-        case (.double(let v), .long): .long(Int64(v))
+        case (.double(let v), .int): Int32(exactly: v).map(Value.int) ?? .null
+        case (.double(let v), .long): Int64(exactly: v).map(Value.long) ?? .null
         case (.double(let v), .bool): .bool(v != 0)
         case (.double(let v), .string): .string(String(v))
         case (.string(let v), .string): .string(v)

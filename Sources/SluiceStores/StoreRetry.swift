@@ -50,7 +50,8 @@ public struct StoreRetry: Sendable {
                 attempt += 1
                 guard transient, attempt < attempts else {
                     logger.error("store: \(what) failed", metadata: ["table": "\(table)", "attempts": "\(attempt)", "error": "\(kind.message)"])
-                    throw TableStoreError(transient ? "\(what) failed after \(attempt) attempts: \(kind.message)" : "\(what) failed: \(kind.message)")
+                    throw TableStoreError(transient ? "\(what) failed after \(attempt) attempts: \(kind.message)" : "\(what) failed: \(kind.message)",
+                                          isTransient: transient)
                 }
                 reset()
                 logger.warning("store: \(what) failed; retrying", metadata: ["table": "\(table)", "attempt": "\(attempt)",

@@ -30,12 +30,21 @@ import Testing
         """
 
     @Test func aFirstAbsenceWaitsFromTheStart() throws {
-        #expect(try runTimed(Self.first, [C.s2(1_100, "IBM", 58.7)]) == ["1100 O [\"IBM\"]"])
-        #expect(try runTimed(Self.first, [C.s2(100, "IBM", 58.7)]) == [])
+        #expect(try runTimed(Self.first, [tick(0), C.s2(1_100, "IBM", 58.7)]) == ["1100 O [\"IBM\"]"])
+        #expect(try runTimed(Self.first, [tick(0), C.s2(100, "IBM", 58.7)]) == [])
         // An accepted event starts the wait over; a refused one does not.
-        #expect(try runTimed(Self.first, [C.s1(100, "WSO2", 59.6), C.s2(2_200, "IBM", 58.7)]) == ["2200 O [\"IBM\"]"])
-        #expect(try runTimed(Self.first, [C.s1(0, "WSO2", 55.6), C.s2(100, "IBM", 58.7)]) == [])
-        #expect(try runTimed(Self.first, [C.s1(500, "WSO2", 5.6), C.s2(1_100, "IBM", 58.7)]) == ["1100 O [\"IBM\"]"])
+        #expect(try runTimed(Self.first, [tick(0), C.s1(100, "WSO2", 59.6), C.s2(2_200, "IBM", 58.7)]) == ["2200 O [\"IBM\"]"])
+        #expect(try runTimed(Self.first, [tick(0), C.s1(0, "WSO2", 55.6), C.s2(100, "IBM", 58.7)]) == [])
+        #expect(try runTimed(Self.first, [tick(0), C.s1(500, "WSO2", 5.6), C.s2(1_100, "IBM", 58.7)]) == ["1100 O [\"IBM\"]"])
+    }
+
+    /// The first wait starts at the clock's first position (the first event or tick), not at zero.
+    @Test func theFirstWaitStartsWithTheClock() throws {
+        let epoch: Int64 = 1_700_000_000_000
+        #expect(try runTimed(Self.first, [C.s2(epoch + 100, "IBM", 58.7)]) == [])
+        #expect(try runTimed(Self.first, [C.s2(epoch, "IBM", 58.7), C.s2(epoch + 1_100, "IBM", 58.7)]) == ["\(epoch + 1_100) O [\"IBM\"]"])
+        let every = C.streams + "from every not Stream1[price > 20] for 1 sec -> e2=Stream2[price > 30] select e2.symbol as b insert into O;"
+        #expect(try runTimed(every, [tick(epoch), C.s2(epoch + 2_100, "IBM", 58.7)]).count == 2)
     }
 
     @Test func everyFirstAbsenceStartsTheNextWaitAtOnce() throws {
@@ -44,7 +53,7 @@ import Testing
             select e2.symbol as b insert into O;
             """
         // Waits ended at 1 s and at 2 s: both partials take IBM.
-        #expect(try runTimed(app, [C.s2(2_100, "IBM", 58.7)]) == ["2100 O [\"IBM\"]", "2100 O [\"IBM\"]"])
+        #expect(try runTimed(app, [tick(0), C.s2(2_100, "IBM", 58.7)]) == ["2100 O [\"IBM\"]", "2100 O [\"IBM\"]"])
     }
 
     /// `every not S for t` after the first element waits again each time one wait ends, until S comes.
@@ -84,12 +93,12 @@ import Testing
             from not Stream1[price > 10] for 1 sec and e2=Stream2[price > 20] -> e3=Stream3[price > 30]
             select e2.symbol as b, e3.symbol as c insert into O;
             """
-        #expect(try run(app, [C.s2(1_100, "IBM", 25), C.s3(1_200, "GOOGLE", 35)]) == ["O [\"IBM\",\"GOOGLE\"]"])
-        #expect(try run(app, [C.s2(0, "IBM", 25), C.s3(1_100, "GOOGLE", 35)]) == ["O [\"IBM\",\"GOOGLE\"]"])
-        #expect(try run(app, [C.s2(0, "IBM", 25), C.s3(100, "GOOGLE", 35)]) == [])
-        #expect(try run(app, [C.s1(0, "WSO2", 15), C.s2(1_100, "IBM", 25), C.s3(1_200, "GOOGLE", 35)]) == ["O [\"IBM\",\"GOOGLE\"]"])
+        #expect(try run(app, [tick(0), C.s2(1_100, "IBM", 25), C.s3(1_200, "GOOGLE", 35)]) == ["O [\"IBM\",\"GOOGLE\"]"])
+        #expect(try run(app, [tick(0), C.s2(0, "IBM", 25), C.s3(1_100, "GOOGLE", 35)]) == ["O [\"IBM\",\"GOOGLE\"]"])
+        #expect(try run(app, [tick(0), C.s2(0, "IBM", 25), C.s3(100, "GOOGLE", 35)]) == [])
+        #expect(try run(app, [tick(0), C.s1(0, "WSO2", 15), C.s2(1_100, "IBM", 25), C.s3(1_200, "GOOGLE", 35)]) == ["O [\"IBM\",\"GOOGLE\"]"])
         // WSO2 at 500 moves the end of the wait to 1.5 s, after GOOGLE.
-        #expect(try run(app, [C.s1(500, "WSO2", 15), C.s2(1_100, "IBM", 25), C.s3(1_200, "GOOGLE", 35), tick(3_000)]) == [])
+        #expect(try run(app, [tick(0), C.s1(500, "WSO2", 15), C.s2(1_100, "IBM", 25), C.s3(1_200, "GOOGLE", 35), tick(3_000)]) == [])
     }
 
     @Test func notForBesideOr() throws {
@@ -109,9 +118,9 @@ import Testing
             from not Stream1[price > 10] for 1 sec or e2=Stream2[price > 20] -> e3=Stream3[price > 30]
             select e2.symbol as b, e3.symbol as c insert into O;
             """
-        #expect(try run(app, [C.s2(0, "WSO2", 25), C.s3(100, "GOOGLE", 35)]) == ["O [\"WSO2\",\"GOOGLE\"]"])
-        #expect(try run(app, [C.s3(1_100, "GOOGLE", 35)]) == ["O [null,\"GOOGLE\"]"])
-        #expect(try run(app, [C.s3(0, "GOOGLE", 35)]) == [])
+        #expect(try run(app, [tick(0), C.s2(0, "WSO2", 25), C.s3(100, "GOOGLE", 35)]) == ["O [\"WSO2\",\"GOOGLE\"]"])
+        #expect(try run(app, [tick(0), C.s3(1_100, "GOOGLE", 35)]) == ["O [null,\"GOOGLE\"]"])
+        #expect(try run(app, [tick(0), C.s3(0, "GOOGLE", 35)]) == [])
     }
 
     @Test func absencesAreInSnapshots() throws {

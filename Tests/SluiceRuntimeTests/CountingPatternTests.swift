@@ -101,6 +101,11 @@ import Testing
             .hasPrefix("4:6: a counted element followed by a count, 'and', 'or' or 'not' in patterns are not supported yet") == true)
     }
 
+    @Test func indexesStaySmall() {
+        #expect(deployError(C.streams + "from e1=Stream1<2:> -> e2=Stream2 select e1[1001].price as p insert into O;")
+            == "4:51: 'e1' is indexed beyond 1000: a counted element keeps each event its query names")
+    }
+
     @Test func restoreAnywhere() throws {
         let app = "@app:name('Count')\n" + Self.twoToFive
         let input = [C.s1(0, "WSO2", 25.6), C.s1(1, "GOOG", 47.6), C.s1(2, "GOOG", 13.7), C.s2(3, "IBM", 45.7), C.s1(4, "GOOG", 47.8),

@@ -184,7 +184,7 @@ final class IncrementalAggregation: Snapshottable {
         }
         if let retention, newest >= nextPurge {
             purge(retention)
-            nextPurge = newest + retention.interval
+            nextPurge = newest.addingReportingOverflow(retention.interval).overflow ? .max : newest + retention.interval
         }
     }
 
@@ -192,7 +192,7 @@ final class IncrementalAggregation: Snapshottable {
     private func purge(_ retention: AggregationRetention) {
         for level in levels.indices {
             guard let period = retention.periods[level] else { continue }
-            var cutoff = newest - period
+            var cutoff = newest.subtractingReportingOverflow(period).overflow ? .min : newest - period
             if level + 1 < levels.count { cutoff = min(cutoff, handedOnBefore[level]) }
             if let oldest = levels[level].bucketStarts.first, oldest < cutoff {
                 let dirty = store?.purging(level, before: cutoff, levels[level], groupValues: groupValues)

@@ -347,7 +347,8 @@ public final class AppRuntime {
         startTriggers(at: first)
         scheduler.advance(to: first)
         if context.now < first { context.now = first }
-        context.storeWritesWait = onErrorActions[stream] == "WAIT"
+        // Without `@OnError`, as with WAIT, a database that is down holds the input until it is back.
+        context.storeWritesWait = (onErrorActions[stream] ?? "WAIT") == "WAIT"
         defer { context.storeWritesWait = false }
         junction.publish(batch)
         if let last = batch.timestamps.last, last > context.now { context.now = last }
@@ -370,7 +371,7 @@ public final class AppRuntime {
         case "LOG":
             break
         default:
-            throw RuntimeError("stream '\(stream)': \(reason)")
+            throw RuntimeError("stream '\(stream)': \(reason)", inputApplied: true)
         }
     }
 
@@ -382,9 +383,13 @@ public final class AppRuntime {
         context.storeFailures = []
     }
 
-    /// Triggers start at the clock's first position (the first event or tick).
+    /// Triggers, and patterns whose first element waits (an absence's quiet period), start at the
+    /// clock's first position (the first event or tick).
     private func startTriggers(at time: Int64) {
         for t in triggers where !t.started { t.start(at: time) }
+        guard !context.clockStarted else { return }
+        context.clockStarted = true
+        for p in patterns { p.clockStarts(at: time) }
     }
 
     /// A handle for sending to one stream without looking it up each time.
@@ -483,5 +488,11 @@ public struct InputHandler {
 /// An error while running an app (as opposed to a `Diagnostic` in its text).
 public struct RuntimeError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The input was applied, except for stored-table writes the database refused (and that were
+    /// rolled back): sending it again would apply it twice everywhere else.
+    public var inputApplied: Bool
+    public init(_ description: String, inputApplied: Bool = false) {
+        self.description = description
+        self.inputApplied = inputApplied
+    }
 }

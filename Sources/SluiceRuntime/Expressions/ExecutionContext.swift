@@ -4,6 +4,8 @@ import SluiceCore
 /// Owned by one app runtime and touched only by its thread.
 final class ExecutionContext: @unchecked Sendable {
     var now: Int64 = 0
+    /// Whether the clock has had its first position (the first event or tick).
+    var clockStarted = false
     /// Set while a batch is being sent whose events are each a chunk of their own.
     var eachEventIsAChunk = false
     /// Set while the input being applied comes from a stream with `@OnError(action='WAIT')`:
@@ -52,11 +54,13 @@ final class ExecutionContext: @unchecked Sendable {
 
     func snapshot(into w: inout StateWriter) {
         w.write(now)
+        w.write(clockStarted)
         w.write(uuidState)
     }
 
     func restore(from r: inout StateReader) throws {
         now = try r.readInt64()
+        clockStarted = try r.readBool()
         uuidState = try r.readUInt64()
     }
 }

@@ -44,6 +44,8 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     /// The arrival at which a partial last entered each element (a sequence lets one in per event).
     private var lastEntry: [Int]
     private var timerID = -1
+    /// A first element that takes steps starts at the clock's first position, not at deploy.
+    private var startPending = false
 
     init(elements: [PatternElement], repeating: Set<Int> = [], isSequence: Bool, restart: Restart, within: Int64?, context: ExecutionContext,
          scheduler: Scheduler) {
@@ -71,9 +73,16 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
         super.init()
         timerID = scheduler.register(self)
         if elements[0].takesSteps {
-            var ignored = EventBatch(types: outputTypes)
-            enter(0, [], first: PartialPool.noEvent, at: context.now, into: &ignored, isStart: true)
+            if context.clockStarted { clockStarts(at: context.now) } else { startPending = true }
         }
+    }
+
+    /// The engine clock's first position (a query planned later, in a partition, starts at once).
+    func clockStarts(at time: Int64) {
+        guard startPending else { return }
+        startPending = false
+        var ignored = EventBatch(types: outputTypes)
+        enter(0, [], first: PartialPool.noEvent, at: time, into: &ignored, isStart: true)
     }
 
     /// Events of `stream` arrive.
@@ -440,11 +449,13 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
 
     func snapshot(into w: inout StateWriter) {
         w.write(startArmed)
+        w.write(startPending)
         for pool in pools { pool.snapshot(into: &w) }
     }
 
     func restore(from r: inout StateReader) throws {
         startArmed = try r.readBool()
+        startPending = try r.readBool()
         for j in pools.indices { try pools[j].restore(from: &r) }
     }
 

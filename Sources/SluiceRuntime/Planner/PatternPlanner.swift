@@ -129,6 +129,8 @@ extension QueryPlanner {
         for (e, inSelection) in selection.map({ ($0, true) }) + filters.map({ ($0, false) }) {
             for v in AttributeUsage.variables(in: e) {
                 guard let q = v.qualifier?.name, var slots = counted[q] else { continue }
+                if case .position(let i)? = v.index, i > Self.largestIndex { throw Self.indexTooLarge(q, v) }
+                if case .last(let k)? = v.index, k > Self.largestIndex { throw Self.indexTooLarge(q, v) }
                 switch v.index {
                 case .position(let i)?: slots.head = max(slots.head, i + 1)
                 case .last(let k)?: slots.tail = max(slots.tail, k + 1)
@@ -260,6 +262,13 @@ extension QueryPlanner {
             planned.subscriptions.append((junction, junction.subscribe { [unowned processor] batch in processor.arrive(batch, stream: name) }))
         }
         return planned
+    }
+
+    /// Each index a query names is a column set every partial carries.
+    private static let largestIndex = 1_000
+
+    private static func indexTooLarge(_ q: String, _ v: Variable) -> Diagnostic {
+        Diagnostic("'\(q)' is indexed beyond \(largestIndex): a counted element keeps each event its query names", at: v.attribute.range)
     }
 
     private static func name(of element: StreamStateElement) -> String {

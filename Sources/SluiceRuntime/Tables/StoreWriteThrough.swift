@@ -8,7 +8,8 @@ extension ExecutionContext {
                 try write()
                 return true
             } catch {
-                let waits = storeWritesWait
+                // Only a database that may come back is waited for: a refused write would be refused forever.
+                let waits = storeWritesWait && error.isTransient
                 storeWriteFailed(StoreWriteFailure(table: table, changes: changes, reason: error.description, willRetry: waits))
                 if !waits { return false }
             }

@@ -27,7 +27,13 @@ public protocol TableStore: AnyObject {
 /// A store that could not do what it was asked, after its retries.
 public struct TableStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether trying again may succeed (the database is down or busy), rather than the write
+    /// being refused for what it is (a constraint, a value too long).
+    public var isTransient: Bool
+    public init(_ description: String, isTransient: Bool = true) {
+        self.description = description
+        self.isTransient = isTransient
+    }
 }
 
 /// What a store provider is given for one `define table` carrying `@store`.
