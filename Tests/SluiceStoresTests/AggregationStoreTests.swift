@@ -126,13 +126,15 @@ enum StoredAggregation {
                 + "PRIMARY KEY (\"AGG_TIMESTAMP\", \"AGG_GROUP\"))",
         ]])
         let hour0 = StoredAggregation.hour0
-        // Hour 0 holds what rolled up from minutes, and the late events; hour 1 is still in seconds and minutes.
+        // Hour 0 holds what rolled up from minutes, and the late events; hour 1 is still in seconds and
+        // minutes. The frontier row: the hours have absorbed the minutes before 59:00 (3601 s less the buffer).
         #expect(try SQLiteStoreTests.fileRows(file, """
             SELECT AGG_TIMESTAMP, AGG_GROUP, symbol, AGG_COUNT, AGG_EVENT_TIMESTAMP, AGG_SUM_price, AGG_COUNT_price, AGG_MIN_volume, \
             AGG_MAX_price FROM TradeAgg_HOURS ORDER BY AGG_TIMESTAMP, AGG_GROUP
             """) == [
                 ["\(hour0)", "0", "IBM", "6", "\(hour0 + 62_000)", "235.0", "6", "1", "80.0"],
                 ["\(hour0)", "1", "WSO2", "2", "\(hour0 + 61_000)", "60.0", "2", "2", "40.0"],
+                ["\(hour0 + 3_540_000)", "-1", "null", "0", "null", "null", "null", "null", "null"],
             ])
         // The seconds before 3481 s were purged (rolled up, older than 120 s); the clock row says
         // where the newest bucket is and when the next purge is due.
@@ -169,7 +171,8 @@ enum StoredAggregation {
         let failure = try StoredAggregation.checkOutage(
             store: "@store(type='rdbms', jdbc.url='jdbc:sqlite:trades.db')", name: "TradeAgg", stores: stores,
             down: { lock = try StoreDownTests.WriteLock(path: directory + "/trades.db") }, up: { lock?.release() })
-        #expect(failure.table == "TradeAgg_SECONDS")
+        // Coarsest first: the minutes' frontier row moved with the trade's second.
+        #expect(failure.table == "TradeAgg_MINUTES")
         #expect(failure.reason.contains("database is locked"))
     }
 
@@ -215,7 +218,7 @@ struct PostgresAggregationStoreTests {
         let failure = try StoredAggregation.checkOutage(store: "@store(type='rdbms', jdbc.url='\(TestPostgres.url ?? "")')", name: name,
                                                         stores: stores, down: { TestPostgres.server("pause") },
                                                         up: { TestPostgres.server("resume") })
-        #expect(failure.table == "\(name)_SECONDS")
+        #expect(failure.table == "\(name)_MINUTES")
     }
 
     @Test func aServerThatIsNotThereFailsTheDeployAfterItsRetries() throws {

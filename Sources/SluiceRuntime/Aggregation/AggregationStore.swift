@@ -6,7 +6,9 @@ import SluiceCore
 /// The aggregation marks the cells it touches (new events, roll-ups) and the buckets it purges;
 /// after the chunk, `changes` turns them into one transaction per duration table: inserts for new
 /// buckets, updates (found by `AGG_TIMESTAMP`, `AGG_GROUP`) for changed ones, deletes for purged
-/// ones, and the finest table's clock row when it moved.
+/// ones, the finest table's clock row when it moved, and each coarser table's frontier row when
+/// the roll-up into it moved: in the same transaction as the rows it absorbed, so that a roll-up
+/// either committed with its frontier or not at all.
 final class AggregationStore {
     let tables: AggregationTables
     /// Per duration, finest first.
@@ -20,6 +22,9 @@ final class AggregationStore {
     private var removed: [[[Value]]]
     /// The clock row as the finest table holds it; nil before the first one is written.
     private var storedClock: [Value]?
+    /// Per duration, the frontier row it holds (the finer duration's `handedOnBefore`); `.min`
+    /// while it holds none. Unused for the finest.
+    private var storedFrontiers: [Int64]
 
     init(tables: AggregationTables, stores: [any TableStore]) {
         self.tables = tables
@@ -28,6 +33,7 @@ final class AggregationStore {
         dirty = stores.map { _ in [] }
         isDirty = stores.map { _ in [] }
         removed = stores.map { _ in [] }
+        storedFrontiers = stores.map { _ in .min }
     }
 
     /// Cells of duration `level` that changed (repeats allowed).
@@ -60,8 +66,10 @@ final class AggregationStore {
         touched(level, dirtyKeys.compactMap { cells.existingCell(start: $0.start, group: $0.group) })
     }
 
-    /// Per duration, the changes since the last call, and the finest table's clock row with them.
-    func changes(_ levels: [AggregationCells], clock: [Value]?, groupValues: (Int32) -> [Value]) -> [[TableChange]] {
+    /// Per duration, the changes since the last call, with the finest table's clock row and each
+    /// coarser table's frontier row (`handedOnBefore`: per duration, what it has handed on).
+    func changes(_ levels: [AggregationCells], clock: [Value]?, handedOnBefore: [Int64],
+                 groupValues: (Int32) -> [Value]) -> [[TableChange]] {
         var all: [[TableChange]] = []
         for level in levels.indices {
             var changes = removed[level].map(TableChange.delete)
@@ -75,6 +83,12 @@ final class AggregationStore {
                 changes.append(storedClock.map { .update(old: $0, new: clock) } ?? .insert(clock))
                 storedClock = clock
             }
+            if level > 0, handedOnBefore[level - 1] != storedFrontiers[level] {
+                let frontier = tables.frontierRow(handedOnBefore[level - 1])
+                changes.append(storedFrontiers[level] == .min ? .insert(frontier)
+                               : .update(old: tables.frontierRow(storedFrontiers[level]), new: frontier))
+                storedFrontiers[level] = handedOnBefore[level - 1]
+            }
             all.append(changes)
             removed[level] = []
             dirty[level] = []
@@ -83,8 +97,10 @@ final class AggregationStore {
         return all
     }
 
-    /// After a load or a snapshot restored: the database holds exactly `levels` and `clock`.
-    func holds(_ levels: [AggregationCells], clock: [Value]?) {
+    /// After a load or a snapshot restored: the database holds exactly `levels`, `clock` and, per
+    /// duration, the frontier row `frontiers` (`.min` for none).
+    func holds(_ levels: [AggregationCells], clock: [Value]?, frontiers: [Int64]) {
+        storedFrontiers = frontiers
         for level in levels.indices {
             persisted[level] = Set((0..<Int32(levels[level].count)).map {
                 AggregationCells.Key(start: levels[level].starts[Int($0)], group: levels[level].groups[Int($0)])

@@ -14,7 +14,10 @@ import SluiceQL
 ///
 /// The finest table also holds the clock row (`AGG_GROUP` -1, `AGG_TIMESTAMP` the newest finest
 /// bucket), because the engine clock may have moved past the newest event: without it a restart
-/// would roll finished buckets up a second time.
+/// would roll finished buckets up a second time. Each coarser table holds a frontier row
+/// (`AGG_GROUP` -1, `AGG_TIMESTAMP` the finer duration's `handedOnBefore`): the finer buckets it has
+/// absorbed, written in the same transaction as the absorbed rows, so that a restart after a crash
+/// between two tables' transactions neither repeats a roll-up that committed nor loses one that did not.
 struct AggregationTables {
     static let groupColumn = "AGG_GROUP"
     static let countColumn = "AGG_COUNT"
@@ -97,6 +100,9 @@ struct AggregationTables {
         row[Self.keyColumns + groupByCount + 1] = nextPurge.map(Value.long) ?? .null
         return row
     }
+
+    /// A coarser table's frontier row: it holds every finer bucket that starts before `frontier`.
+    func frontierRow(_ frontier: Int64) -> [Value] { clockRow(newest: frontier, nextPurge: nil) }
 
     /// A stored row's parts: bucket start, group id, group-by values, and the cell's stored values.
     func parts(of row: [Value]) throws(TableStoreError) -> (start: Int64, group: Int64, groupValues: [Value], stored: [Value]) {

@@ -257,12 +257,16 @@ final class IncrementalAggregation: Snapshottable {
         for i in levels.indices { try levels[i].restore(from: &r) }
         // The database follows the snapshot, so that a restart loads what it restored.
         if let store {
-            for level in levels.indices {
+            // Coarsest first, each table with the frontier of what it absorbed: as for a chunk, a
+            // crash between two tables leaves none of them counting a finer bucket twice.
+            let frontiers = storedFrontiers
+            for level in levels.indices.reversed() {
                 var rows = (0..<Int32(levels[level].count)).map { tables.row(levels[level], $0, groupValues: groupValues) }
                 if level == 0, let clock = clockRow { rows.append(clock) }
+                if frontiers[level] != .min { rows.append(tables.frontierRow(frontiers[level])) }
                 try store.stores[level].replaceAll(with: rows)
             }
-            store.holds(levels, clock: clockRow)
+            store.holds(levels, clock: clockRow, frontiers: frontiers)
             needsReload = false
         }
     }
@@ -288,11 +292,13 @@ final class IncrementalAggregation: Snapshottable {
         var loaded = durations.map { _ in AggregationCells(layout: layout) }
         var groupKeys: [Int32: [Value]] = [:]
         var clock: [Value]?
+        // Per duration, the frontier row its table holds (the finer duration's handedOnBefore).
+        var frontiers = durations.map { _ in Int64.min }
         for level in durations.indices {
             for row in try store.stores[level].loadRows() {
                 let parts = try tables.parts(of: row)
                 if parts.group == AggregationTables.clockGroup {
-                    if level == 0 { clock = row }
+                    if level == 0 { clock = row } else { frontiers[level] = parts.start }
                     continue
                 }
                 guard let group = Int32(exactly: parts.group), group >= 0 else {
@@ -317,21 +323,55 @@ final class IncrementalAggregation: Snapshottable {
             newest = levels[0].bucketStarts.last ?? .min
             nextPurge = .min
         }
-        // Each duration has handed on what the newest bucket, less the buffer, has left behind.
+        // A duration has handed on what the coarser table's frontier row says it absorbed; without
+        // one (a database written before frontier rows), what the newest bucket, less the buffer,
+        // has left behind.
         var frontier = newest == .min ? .min : durations[0].step(newest, by: -bufferSize)
         for level in levels.indices {
             if level > 0, frontier != .min { frontier = durations[level].bucketStart(frontier) }
-            handedOnBefore[level] = frontier
+            handedOnBefore[level] = level + 1 < levels.count && frontiers[level + 1] != .min ? frontiers[level + 1] : frontier
         }
-        store.holds(levels, clock: clock)
+        store.holds(levels, clock: clock, frontiers: frontiers)
+        redoRollUps(store)
+    }
+
+    /// The frontier rows each table holds, as `AggregationStore.holds` takes them.
+    private var storedFrontiers: [Int64] {
+        levels.indices.map { $0 == 0 ? .min : handedOnBefore[$0 - 1] }
+    }
+
+    /// Redoes the roll-ups a crash or a given-up write left half done. Tables are written coarsest
+    /// first, so a coarser table may have absorbed (through the durations between) finer buckets
+    /// that a finer table in between never received: its frontier is ahead of theirs. Those finer
+    /// buckets are merged into the next duration only, up to that frontier (further up they are
+    /// already), and written with the next chunk, coarser table first as always. The finer buckets
+    /// are still there: a duration deletes a bucket in the transaction after the coarser one
+    /// committed its frontier past it.
+    private func redoRollUps(_ store: AggregationStore) {
+        guard levels.count > 2 else { return }
+        for level in 0..<(levels.count - 2) {
+            // The furthest any coarser table has absorbed, in time.
+            let target = handedOnBefore[(level + 1)..<(levels.count - 1)].max() ?? .min
+            let old = handedOnBefore[level]
+            guard target > old else { continue }
+            let coarser = durations[level + 1]
+            for c in levels[level].cells(startingIn: old..<target) {
+                let from = levels[level]
+                let cell = levels[level + 1].cell(start: coarser.bucketStart(from.starts[Int(c)]), group: from.groups[Int(c)])
+                levels[level + 1].merge(from, cell: c, into: cell)
+                store.touched(level + 1, cell: cell)
+            }
+            handedOnBefore[level] = target
+        }
     }
 
     /// Writes the buckets this chunk changed, coarsest duration first, each duration's table in
-    /// one transaction. When a write is given up on, the aggregation goes back to what the
-    /// database holds.
+    /// one transaction with the frontier of what it absorbed. Coarsest first, so that a finer
+    /// table deletes (purges) a bucket only after the coarser one committed it. When a write is
+    /// given up on, the aggregation goes back to what the database holds.
     private func writeThrough() {
         guard let store else { return }
-        let changes = store.changes(levels, clock: clockRow, groupValues: groupValues)
+        let changes = store.changes(levels, clock: clockRow, handedOnBefore: handedOnBefore, groupValues: groupValues)
         for level in levels.indices.reversed() where !changes[level].isEmpty {
             let written = context.writeThrough(table: tables.tableName(durations[level]), changes: changes[level].count) {
                 () throws(TableStoreError) in try store.stores[level].apply(changes[level])
