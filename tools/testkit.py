@@ -15,11 +15,19 @@ REQUEST_SCHEMA = ("meta_clientType string, applicationConsumerKey string, applic
 REQUEST_SCHEMA_IDS = REQUEST_SCHEMA + ", requestId long"
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on right now, and not one handed out before: the kernel may
+    give a closed probe's port again, and a topology that names one port twice does not start."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def write(path, text):
