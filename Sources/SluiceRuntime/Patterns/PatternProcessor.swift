@@ -35,6 +35,8 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     private var startArmed = true
     /// Where each element's columns start in a match.
     private let starts: [Int]
+    /// Each element's last column: a count's number of events, an absence's (or `and`/`or`'s) deadline.
+    private let lastColumns: [Int]
     /// The streams each element reads (looked up per event: kept, not recomputed).
     private let streams: [[String]]
     private let outputTypes: [AttributeType]
@@ -66,6 +68,7 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
         }
         self.pools = pools
         self.starts = starts
+        lastColumns = elements.indices.map { (j: Int) -> Int in starts[j] + elements[j].columnTypes.count - 1 }
         streams = elements.map { $0.leaves.map(\.stream) }
         outputTypes = captured
         last = elements.count - 1
@@ -136,10 +139,9 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
 
     /// Whether the first element, a count, has a start that holds no event yet.
     private var hasFreshStart: Bool {
-        pools[0].rows.columns[countColumn(0)].longs.contains(0)
+        pools[0].rows.columns[lastColumns[0]].longs.contains(0)
     }
 
-    private func countColumn(_ j: Int) -> Int { starts[j] + elements[j].columnTypes.count - 1 }
 
     private static func accepted(_ column: Column?, _ row: Int) -> Bool {
         guard let column else { return true }
@@ -204,7 +206,7 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
         guard !pool.isEmpty, leaf.readsEarlier || Self.accepted(accept, row) else { return }
         var candidates = Array(0..<pool.count)
         if let minimum {
-            let counts = pool.rows.columns[countColumn(p)].longs
+            let counts = pool.rows.columns[lastColumns[p]].longs
             candidates = candidates.filter { counts[$0] >= minimum }
         }
         guard !candidates.isEmpty else { return }
@@ -228,7 +230,7 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
                          _ chunk: EventBatch, _ row: Int, into out: inout EventBatch) {
         let pool = pools[j]
         guard !pool.isEmpty, leaf.readsEarlier || Self.accepted(accept, row) else { return }
-        let c = countColumn(j)
+        let c = lastColumns[j]
         let counts = pool.rows.columns[c].longs
         let candidates = (0..<pool.count).filter { counts[$0] < max }
         guard !candidates.isEmpty else { return }
@@ -371,7 +373,7 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
         var out = EventBatch(types: outputTypes)
         for j in elements.indices where elements[j].waitFor != nil && !pools[j].isEmpty {
             let pool = pools[j]
-            let deadlines = pool.rows.columns[starts[j] + elements[j].columnTypes.count - 1].longs
+            let deadlines = pool.rows.columns[lastColumns[j]].longs
             var removed = [Bool](repeating: false, count: pool.count)
             var replaced: [Int: (first: Int64, values: [Value])] = [:]
             for i in 0..<pool.count where deadlines[i] <= time {
@@ -463,7 +465,7 @@ final class PatternProcessor: Processor, Snapshottable, TimeDriven {
     func rearm() {
         for j in elements.indices where elements[j].waitFor != nil {
             let columns = pools[j].rows.columns
-            let deadlines = columns[starts[j] + elements[j].columnTypes.count - 1].longs
+            let deadlines = columns[lastColumns[j]].longs
             for i in deadlines.indices {
                 if case .logical = elements[j],
                    columns[columns.count - 2].longs[i] & (PatternElement.absenceOver | PatternElement.absenceBroken) != 0 { continue }
